@@ -1,0 +1,1 @@
+"""Celery tasks, one module per queue. Tasks are thin: each calls one service in apps/."""

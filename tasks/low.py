@@ -1,0 +1,18 @@
+"""Tasks on the `low` queue: bulk and clean-up work that must never delay `high`."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from apps.ops import services
+
+
+@shared_task(name="tasks.low.ping", ignore_result=False)
+def ping() -> dict[str, str]:
+    """Answer from a worker consuming `low` (health checks, operators)."""
+    return services.worker_identity(ping.request)
+
+
+@shared_task(name="tasks.low.clear_expired_sessions")
+def clear_expired_sessions() -> int:
+    return services.clear_expired_sessions()

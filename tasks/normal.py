@@ -1,0 +1,13 @@
+"""Tasks on the `normal` queue: scheduled sends, periodic messages, state transitions."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from apps.ops import services
+
+
+@shared_task(name="tasks.normal.ping", ignore_result=False)
+def ping() -> dict[str, str]:
+    """Answer from a worker consuming `normal` (health checks, operators)."""
+    return services.worker_identity(ping.request)
