@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from apps.bots.services import BotTokenError, do_add_bot
+
+READ_STDIN = "-"
+
+
+class Command(BaseCommand):
+    help = (
+        "Add a bot by its token: checks it with getMe, stores it encrypted and prints its "
+        "webhook secret once. Running it again for the same bot updates the token."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--token", help="the bot token from @BotFather (or '-' to read stdin)")
+        parser.add_argument("--owner", type=int, help="the owner's Telegram user id")
+        parser.add_argument(
+            "--new-secret", action="store_true", help="issue a new webhook secret for a known bot"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        token = options["token"]
+        if not token or token == READ_STDIN:
+            # Reading from stdin keeps the token out of the shell history and `ps`.
+            token = sys.stdin.readline().strip()
+        if not token:
+            raise CommandError("give the token with --token or on standard input")
+        try:
+            added = do_add_bot(
+                token, owner_telegram_id=options["owner"], new_secret=options["new_secret"]
+            )
+        except BotTokenError as exc:
+            raise CommandError(str(exc)) from None
+        verb = "Added" if added.created else "Updated"
+        self.stdout.write(f"{verb} {added.bot!s} (id {added.bot.telegram_id}).")
+        if added.webhook_secret:
+            self.stdout.write(
+                "Webhook secret (shown once; only its hash is stored): " + added.webhook_secret
+            )

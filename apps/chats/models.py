@@ -1,0 +1,77 @@
+"""Groups the bots guard and grow, the channels they enforce, and the links between them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from apps.bots.models import Bot, Owner
+
+
+class Group(models.Model):
+    """A Telegram group or supergroup managed by one bot."""
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="groups")
+    chat_id = models.BigIntegerField(help_text="Telegram chat id (negative, may exceed 2^32)")
+    owner = models.ForeignKey(
+        Owner, null=True, blank=True, on_delete=models.SET_NULL, related_name="groups"
+    )
+    title = models.CharField(max_length=255, blank=True)
+    enabled = models.BooleanField(default=True)
+    params = models.JSONField(default=dict, blank=True, help_text="texts and options")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "chat_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["bot", "chat_id"], name="group_unique_bot_chat"),
+        ]
+        indexes = [
+            models.Index(fields=["bot"], condition=Q(enabled=True), name="group_enabled_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or str(self.chat_id)
+
+
+class Channel(models.Model):
+    """A Telegram channel whose subscribers may speak in the groups linked to it."""
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="channels")
+    chat_id = models.BigIntegerField(help_text="Telegram chat id (negative, may exceed 2^32)")
+    title = models.CharField(max_length=255, blank=True)
+    username = models.CharField(max_length=64, blank=True)
+    invite_link = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "chat_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["bot", "chat_id"], name="channel_unique_bot_chat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.username}" if self.username else (self.title or str(self.chat_id))
+
+    @property
+    def url(self) -> str:
+        return f"https://t.me/{self.username}" if self.username else self.invite_link
+
+
+class GroupChannelLink(models.Model):
+    """A group requires membership in this channel. A group may require several channels."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="channel_links")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="group_links")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "channel"], name="link_unique_group_channel"),
+        ]
+        # Both foreign keys carry their own index, so lookups from either side are indexed.
+
+    def __str__(self) -> str:
+        return f"{self.group} ← {self.channel}"
