@@ -1,0 +1,27 @@
+"""Every environment variable the code reads is documented in .env.example."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+READERS = re.compile(
+    r"""(?:env|envbool|envint|envfloat|envlist|environ\.get|getenv)\(\s*["']([A-Z][A-Z0-9_]+)["']"""
+)
+SOURCES = ["gmbot", "apps", "tasks", "celeryconfig.py", "gunicorn.conf.py", "flowerconfig.py"]
+
+
+def variables_read_by_the_code() -> set[str]:
+    found: set[str] = set()
+    for source in SOURCES:
+        path = ROOT / source
+        for file in [path] if path.is_file() else path.rglob("*.py"):
+            found.update(READERS.findall(file.read_text()))
+    return found - {"DJANGO_SETTINGS_MODULE"}
+
+
+def test_every_variable_the_code_reads_is_in_env_example():
+    documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    missing = variables_read_by_the_code() - documented
+    assert not missing, f"undocumented in .env.example: {sorted(missing)}"
