@@ -1,0 +1,1 @@
+"""A local Telegram Bot API emulator: `python -m sandbox`, see sandbox/README.md."""
