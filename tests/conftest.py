@@ -41,6 +41,8 @@ def database_url_for_children() -> str:
 
 
 def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a product process (worker, web) started by a test: the test database,
+    the test Redis, the sandbox; `extra` overrides any of them."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url_for_children(),
@@ -57,7 +59,9 @@ def child_env(**extra: str) -> dict[str, str]:
 class WorkerProcess:
     """A `celery worker` subprocess consuming the given queues, as the Procfile runs them."""
 
-    def __init__(self, queues: list[str], concurrency: int, pool: str, log: Path) -> None:
+    def __init__(
+        self, queues: list[str], concurrency: int, pool: str, log: Path, env: dict[str, str]
+    ) -> None:
         self.hostname = f"test-{'-'.join(queues)}-{uuid.uuid4().hex[:6]}@localhost"
         self.log = log
         command = [
@@ -68,7 +72,7 @@ class WorkerProcess:
         ]  # fmt: skip
         self._log_file = open(log, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=child_env(), stdout=self._log_file, stderr=subprocess.STDOUT
+            command, cwd=ROOT, env=child_env(**env), stdout=self._log_file, stderr=subprocess.STDOUT
         )
 
     def wait_ready(self, timeout: float = 30) -> None:
@@ -76,8 +80,10 @@ class WorkerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited:\n{self.log.read_text()[-3000:]}")
-            if celery_app.control.ping(destination=[self.hostname], timeout=0.5):
+            # Celery logs "<hostname> ready." once it consumes; this works whatever the broker.
+            if f"{self.hostname} ready." in self.log.read_text(errors="replace"):
                 return
+            time.sleep(0.1)
         raise RuntimeError(f"worker not ready:\n{self.log.read_text()[-3000:]}")
 
     def child_pids(self) -> list[int]:
@@ -102,8 +108,11 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     """Start real worker processes; every one is stopped when the test ends."""
     started: list[WorkerProcess] = []
 
-    def start(queues: list[str], concurrency: int = 1, pool: str = "prefork") -> WorkerProcess:
-        worker = WorkerProcess(queues, concurrency, pool, tmp_path / f"worker-{len(started)}.log")
+    def start(
+        queues: list[str], concurrency: int = 1, pool: str = "prefork", **env: str
+    ) -> WorkerProcess:
+        log = tmp_path / f"worker-{len(started)}.log"
+        worker = WorkerProcess(queues, concurrency, pool, log, env)
         started.append(worker)
         worker.wait_ready()
         return worker
@@ -111,3 +120,148 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    """One sandbox (the local Telegram) for the whole run, over real HTTP."""
+    from sandbox.testing import running_sandbox
+
+    with running_sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def sandbox(sandbox_server, settings):
+    """The sandbox emptied for this test, with the product's client pointed at it."""
+    from apps.telegram import client
+
+    sandbox_server.reset()
+    settings.TELEGRAM_API_URL = sandbox_server.bot_api_url
+    client.configure()
+    yield sandbox_server
+
+
+@pytest.fixture
+def make_bot(sandbox):
+    """A bot that exists both in the sandbox's Telegram and in GMBot's database."""
+    from tests.factories import BotFactory
+
+    counter = iter(range(1, 1000))
+
+    def make(username: str | None = None, **fields):
+        n = next(counter)
+        telegram_id = 7_100_000_000 + n
+        username = username or f"gm_test{n}_bot"
+        token = f"{telegram_id}:sandbox-token-{username}"
+        sandbox.create_bot(token=token, username=username)
+        return BotFactory(telegram_id=telegram_id, username=username, token=token, **fields)
+
+    return make
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 20, interval: float = 0.1):
+    """Poll until `predicate()` is truthy and return its value; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout}s: {predicate}")
+        time.sleep(interval)
+
+
+class RedisServer:
+    """A redis-server of the test's own on a spare port, to stop and start at will."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        import redis
+
+        wait_until(lambda: _pings(redis.Redis(port=self.port)), timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def _pings(client) -> bool:
+    try:
+        return bool(client.ping())
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def spare_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+class WebProcess:
+    """The `web` process of the Procfile (gunicorn) on a spare port."""
+
+    def __init__(self, log: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log_file = open(log, "wb")  # noqa: SIM115 - closed in stop()
+        self.log = log
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "gmbot.wsgi:application", "--config",
+             "gunicorn.conf.py"],
+            cwd=ROOT, stdout=self._log_file, stderr=subprocess.STDOUT,
+            env=child_env(WEB_BIND=f"127.0.0.1:{self.port}", **env),
+        )  # fmt: skip
+        import requests
+
+        def answers() -> bool:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{log.read_text()[-3000:]}")
+            try:
+                return requests.get(f"{self.url}/live", timeout=1).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_until(answers, timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+        self._log_file.close()
+
+
+@pytest.fixture
+def start_web(tmp_path: Path) -> Iterator[Callable[..., WebProcess]]:
+    started: list[WebProcess] = []
+
+    def start(**env: str) -> WebProcess:
+        web = WebProcess(tmp_path / f"web-{len(started)}.log", {"WEB_CONCURRENCY": "2", **env})
+        started.append(web)
+        return web
+
+    yield start
+    for web in started:
+        web.stop()
