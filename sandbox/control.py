@@ -674,7 +674,7 @@ class Control:
             try:
                 bot = self.world.bot_named(bot).user.username
             except LookupError:
-                bot = bot.lstrip("@")
+                bot = str(bot).lstrip("@")
         chat_id = query.get("chat_id")
         found = self.sandbox.calls.query(
             bot=bot or None,

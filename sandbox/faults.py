@@ -13,7 +13,7 @@ class Fault:
         self.error_code = int(spec.get("error_code") or 0)
         self.description = spec.get("description") or ""
         self.times = spec.get("times")
-        self.probability = float(spec.get("probability") if spec.get("probability") else 1.0)
+        self.probability = float(spec.get("probability") or 1.0)
         self.delay_ms = float(spec.get("delay_ms") or 0)
         self.retry_after = spec.get("retry_after")
         self.parameters = spec.get("parameters")

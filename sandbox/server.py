@@ -77,8 +77,8 @@ class Sandbox:
             return _answer(ApiError(401, errors.UNAUTHORIZED).payload(), 401)
         method = METHOD_NAMES.get(name)
         if method is None:
-            payload = ApiError(404, errors.NOT_FOUND).payload()
-            return self._log(bot.user.username or "", name, params, 404, payload, None)
+            not_found = ApiError(404, errors.NOT_FOUND).payload()
+            return self._log(bot.user.username or "", name, params, 404, not_found, None)
         call = Call(bot=bot, method=method, params=params, files=files)
         fault = self._fault(name, bot.token, bot.user.username or "")
         if fault is not None:

@@ -748,7 +748,7 @@ class World:
         if file_id is not None:
             return self.files[file_id]
         size = len(data or b"")
-        sizes = []
+        sizes: list[dict[str, Any]] = []
         for width, share in ((90, 0.02), (320, 0.15), (800, 1.0)):
             unique = base64.urlsafe_b64encode(secrets.token_bytes(12)).decode().rstrip("=")
             sizes.append(

@@ -2,26 +2,68 @@
 
 Nothing else builds HTTP calls to the Bot API. One TeleBot per bot per process; the base URL
 comes from TELEGRAM_API_URL (the sandbox in tests, the demo and the benchmarks).
+
+Every Bot API call a TeleBot makes goes through `send_request`, installed as pyTelegramBotAPI's
+`apihelper.CUSTOM_REQUEST_SENDER`. For each call it
+1. takes a slot in the shared budgets (ratelimit.acquire: may sleep briefly or raise RateLimited);
+2. sends it on this thread's keep-alive session (a new one after a fork);
+3. classifies the answer into apps.telegram.errors and raises those, never telebot's own
+   ApiTelegramException: 429 → RetryAfter, 5xx/timeout/connection → TransientError, 403 → the chat
+   is marked unreachable and Unreachable raised, 400 → BadRequest with a named reason;
+4. counts "already done" answers (errors.ALREADY_DONE) as success: the TeleBot method returns True;
+5. follows a group's migration to a supergroup: the stored chat id is updated and the call
+   repeated once with the new id.
+It never retries otherwise: the task layer decides, from the exception class.
+
+URLs carry the bot token, so nothing here logs a URL or a requests exception's text: log lines
+name the method, the bot's numeric id and the chat id.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import threading
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from typing import Any
 
+import requests
 from django.conf import settings
+from django.db import DatabaseError, transaction
 from telebot import TeleBot, apihelper
+
+from apps.bots.models import Bot
+from apps.chats.services import migrate_chat
+from apps.telegram import ratelimit, services
+from apps.telegram.errors import (
+    ALREADY_DONE,
+    BadRequest,
+    ChatMigrated,
+    RateLimited,
+    RetryAfter,
+    TelegramError,
+    TransientError,
+    Unreachable,
+    forbidden_reason_for,
+    reason_for,
+)
+
+logger = logging.getLogger(__name__)
 
 _bots: dict[str, TeleBot] = {}
 
 
 def configure() -> None:
-    """Point pyTelegramBotAPI at TELEGRAM_API_URL with our timeouts. Makes no call."""
+    """Point pyTelegramBotAPI at TELEGRAM_API_URL with our timeouts and sender. Makes no call."""
     base = settings.TELEGRAM_API_URL
     # pyTelegramBotAPI declares these as None without a type; they take format strings.
     apihelper.API_URL = base + "/bot{0}/{1}"  # type: ignore[assignment]
     apihelper.FILE_URL = base + "/file/bot{0}/{1}"  # type: ignore[assignment]
     apihelper.CONNECT_TIMEOUT = settings.TELEGRAM_CONNECT_TIMEOUT
     apihelper.READ_TIMEOUT = settings.TELEGRAM_READ_TIMEOUT
+    apihelper.CUSTOM_REQUEST_SENDER = send_request  # type: ignore[assignment]
 
 
 def telebot_for_token(token: str) -> TeleBot:
@@ -33,6 +75,254 @@ def telebot_for_token(token: str) -> TeleBot:
     return bot
 
 
+def telebot_for(bot: Bot) -> TeleBot:
+    """The process's TeleBot for a stored bot."""
+    return telebot_for_token(bot.token)
+
+
+class _Sessions(threading.local):
+    session: requests.Session | None = None
+    pid = 0
+
+
+_sessions = _Sessions()
+
+
+def _session() -> requests.Session:
+    """This thread's keep-alive session. A forked child never uses its parent's: the pid check
+    catches the fork even where reset_sessions() was not called."""
+    if _sessions.session is None or _sessions.pid != os.getpid():
+        _sessions.session = requests.Session()
+        _sessions.pid = os.getpid()
+    return _sessions.session
+
+
 def reset_sessions() -> None:
-    """Drop the keep-alive session this thread inherited; called in every forked worker child."""
-    apihelper._get_req_session(reset=True)
+    """Drop the keep-alive session this thread inherited; called in every forked worker child.
+    The parent's sockets are left alone (not closed): the parent still owns them."""
+    _sessions.session = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a call ended, as the metrics will count it.
+
+    result: ok, already_done (reason says which), or the error: retry_after, rate_limited,
+    transient, unreachable, bad_request, migrated."""
+
+    method: str
+    chat_id: int | str | None
+    result: str
+    reason: str = ""
+
+
+_last_outcome: ContextVar[Outcome | None] = ContextVar("telegram_last_outcome", default=None)
+
+
+def last_outcome() -> Outcome | None:
+    """The outcome of the last call made in this context (thread, task), e.g. to tell a deletion
+    from an already-deleted message: `Outcome(result="already_done", reason="already_deleted")`."""
+    return _last_outcome.get()
+
+
+@dataclass(frozen=True)
+class _Call:
+    bot_id: int  # the bot's Telegram id, the number before the token's colon
+    method: str
+    chat_id: int | str | None
+
+
+def send_request(
+    method: str,
+    url: str,
+    params: dict[str, Any] | None = None,
+    files: dict[str, Any] | None = None,
+    timeout: Any = None,
+    proxies: Any = None,
+) -> requests.Response:
+    """pyTelegramBotAPI's CUSTOM_REQUEST_SENDER: every Bot API call passes here (see the module
+    docstring). Returns the answer for telebot to parse, or raises a TelegramError."""
+    call = _parse(url, params)
+    try:
+        return _exchange(call, method, url, params, files, timeout, proxies)
+    except ChatMigrated as migrated:
+        if not isinstance(call.chat_id, int):
+            raise
+        _follow_migration(call, migrated.new_chat_id)
+        params = {**(params or {}), "chat_id": migrated.new_chat_id}
+        _rewind(files)
+        moved = replace(call, chat_id=migrated.new_chat_id)
+        # A second failure, even another migration, is raised: the call is repeated only once.
+        return _exchange(moved, method, url, params, files, timeout, proxies)
+
+
+def _exchange(
+    call: _Call,
+    method: str,
+    url: str,
+    params: dict[str, Any] | None,
+    files: dict[str, Any] | None,
+    timeout: Any,
+    proxies: Any,
+) -> requests.Response:
+    try:
+        ratelimit.acquire(call.bot_id, call.method, call.chat_id)
+        try:
+            response = _session().request(
+                method, url, params=params, files=files, timeout=timeout, proxies=proxies
+            )
+        except requests.Timeout as exc:
+            raise TransientError(
+                f"Timeout: no answer from the Bot API ({type(exc).__name__})",
+                call.method,
+                None,
+                call.chat_id,
+            ) from None  # the exception's text holds the URL, and so the token
+        except requests.RequestException as exc:
+            raise TransientError(
+                f"Connection error: the Bot API is unreachable ({type(exc).__name__})",
+                call.method,
+                None,
+                call.chat_id,
+            ) from None
+        return _classify(call, response)
+    except TelegramError as exc:
+        _observe(call, _ERROR_RESULTS.get(type(exc), "error"), getattr(exc, "reason", ""), exc)
+        raise
+
+
+def _classify(call: _Call, response: requests.Response) -> requests.Response:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        description = f"HTTP {response.status_code} without a Bot API answer"
+        if response.status_code >= 500 or response.status_code in (200, 429):
+            raise TransientError(description, call.method, response.status_code, call.chat_id)
+        raise BadRequest(description, call.method, response.status_code, call.chat_id)
+    if body.get("ok") is True:
+        _observe(call, "ok")
+        return response
+
+    code = int(body.get("error_code") or response.status_code)
+    description = str(body.get("description") or f"HTTP {code}")
+    parameters = body.get("parameters") or {}
+    where = (call.method, code, call.chat_id)
+    if code == 429:
+        retry_after = parameters.get("retry_after") or response.headers.get("Retry-After") or 1
+        raise RetryAfter(description, *where, retry_after=int(retry_after))
+    if code >= 500:
+        raise TransientError(description, *where)
+    if code == 403:
+        reason = forbidden_reason_for(description)
+        _mark_unreachable(call, reason, description)
+        raise Unreachable(description, *where, reason=reason)
+    if "migrate_to_chat_id" in parameters:
+        raise ChatMigrated(description, *where, new_chat_id=int(parameters["migrate_to_chat_id"]))
+    reason = _OTHER_REASONS.get(code) or reason_for(description)
+    if reason in ALREADY_DONE.get(call.method, ()):
+        _observe(call, "already_done", reason)
+        return _done()
+    raise BadRequest(description, *where, reason=reason)
+
+
+# Refusals that are not "Bad Request" but still final: a revoked token, an unknown method, a
+# getUpdates while a webhook is set.
+_OTHER_REASONS = {401: "unauthorized", 404: "not_found", 409: "conflict"}
+
+_ERROR_RESULTS: dict[type[TelegramError], str] = {
+    RetryAfter: "retry_after",
+    RateLimited: "rate_limited",
+    TransientError: "transient",
+    Unreachable: "unreachable",
+    BadRequest: "bad_request",
+    ChatMigrated: "migrated",
+}
+
+
+def _done() -> requests.Response:
+    """The answer Telegram gives when the call succeeds: what an "already done" call returns."""
+    response = requests.Response()
+    response.status_code = 200
+    response._content = b'{"ok":true,"result":true}'
+    response.encoding = "utf-8"
+    return response
+
+
+def _observe(
+    call: _Call, result: str, reason: str = "", error: TelegramError | None = None
+) -> None:
+    """Every call's outcome passes here once: the place for per-method metrics."""
+    _last_outcome.set(Outcome(call.method, call.chat_id, result, reason))
+    if result == "ok":
+        return
+    if error is None:
+        logger.info(
+            "telegram %s bot=%s chat=%s already done: %s",
+            call.method, call.bot_id, call.chat_id, reason,
+        )  # fmt: skip
+    else:
+        logger.info(
+            "telegram %s bot=%s chat=%s %s: %s",
+            call.method, call.bot_id, call.chat_id, result, error.description,
+        )  # fmt: skip
+
+
+def _mark_unreachable(call: _Call, reason: str, description: str) -> None:
+    if not isinstance(call.chat_id, int):
+        return  # an @username: no numeric id to store
+    try:
+        with transaction.atomic():
+            bot_pk = (
+                Bot.objects.filter(telegram_id=call.bot_id).values_list("pk", flat=True).first()
+            )
+            if bot_pk is not None:
+                services.mark_unreachable(bot_pk, call.chat_id, reason, description)
+    except DatabaseError:
+        # The caller still gets Unreachable and will not retry; the mark is only bookkeeping.
+        logger.warning(
+            "could not mark chat %s unreachable for bot %s",
+            call.chat_id,
+            call.bot_id,
+            exc_info=True,
+        )
+
+
+def _follow_migration(call: _Call, new_chat_id: int) -> None:
+    assert isinstance(call.chat_id, int)
+    try:
+        migrate_chat(call.bot_id, call.chat_id, new_chat_id)
+    except DatabaseError:
+        # The repeated call below still reaches the supergroup; the next call migrates again.
+        logger.warning(
+            "could not store chat %s's new id %s for bot %s",
+            call.chat_id, new_chat_id, call.bot_id, exc_info=True,
+        )  # fmt: skip
+
+
+def _rewind(files: dict[str, Any] | None) -> None:
+    """Uploaded files were read by the first attempt; the repeat must send them whole."""
+    for value in (files or {}).values():
+        stream = value[1] if isinstance(value, tuple) else value
+        if hasattr(stream, "seek"):
+            stream.seek(0)
+
+
+def _parse(url: str, params: dict[str, Any] | None) -> _Call:
+    """Which bot, method and chat a call is about, read from apihelper.API_URL's pattern."""
+    prefix, method = url.rsplit("/", 1)
+    token = prefix[prefix.rindex("/bot") + 4 :]
+    bot_id = token.split(":", 1)[0]
+    return _Call(
+        bot_id=int(bot_id) if bot_id.isdigit() else 0,
+        method=method,
+        chat_id=_chat_id((params or {}).get("chat_id")),
+    )
+
+
+def _chat_id(raw: Any) -> int | str | None:
+    if raw is None or isinstance(raw, int):
+        return raw
+    text = str(raw)
+    return int(text) if text.lstrip("-").isdigit() else text

@@ -65,8 +65,10 @@ def world(sb: Sandbox) -> dict[str, Any]:
 
 @pytest.fixture
 def tb(sb: Sandbox) -> Iterator[telebot.TeleBot]:
-    """pyTelegramBotAPI pointed at the sandbox, as the project configures it."""
-    previous = apihelper.API_URL
+    """Plain pyTelegramBotAPI pointed at the sandbox: these tests check the sandbox against the
+    library itself, so the project's own request sender (budgets, error mapping) is set aside."""
+    previous = apihelper.API_URL, apihelper.CUSTOM_REQUEST_SENDER
     apihelper.API_URL = sb.bot_api_url + "/bot{0}/{1}"
+    apihelper.CUSTOM_REQUEST_SENDER = None
     yield telebot.TeleBot(TOKEN, threaded=False)
-    apihelper.API_URL = previous
+    apihelper.API_URL, apihelper.CUSTOM_REQUEST_SENDER = previous
