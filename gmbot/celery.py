@@ -9,7 +9,7 @@ from celery.signals import task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gmbot.settings")
 
-app = Celery("gmbot")
+app = Celery("gmbot", task_cls="tasks.base:GMTask")
 app.config_from_object("celeryconfig")
 
 

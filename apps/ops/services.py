@@ -1,14 +1,31 @@
-"""Operations: health of the parts the product depends on, worker identity, clean-ups."""
+"""Operations: health of the parts the product depends on, worker identity, clean-ups, and
+dead letters (replay, discard, listing, alerting)."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
+import traceback
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.sessions.models import Session
+from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Count, Q
 from django.utils import timezone
+from redis.exceptions import RedisError
 
+from apps.bots.models import Bot
+from apps.ops.models import DeadLetter
+from apps.telegram.client import telebot_for_token
+from apps.telegram.errors import TelegramError
+from celeryconfig import QUEUE_NAMES
+from gmbot.env import env
 from gmbot.redis import get_redis
 
 STARTED_AT = time.monotonic()
@@ -59,3 +76,305 @@ def health() -> dict[str, Any]:
         "checks": checks,
         "uptime_seconds": round(time.monotonic() - STARTED_AT, 1),
     }
+
+
+# ---- dead letters (SPEC Q2-Q4) ----------------------------------------------------------------
+
+logger = logging.getLogger(__name__)
+
+# Above this many dead letters in one queue the operators are alerted (SPEC Q4).
+DEAD_LETTER_ALERT_THRESHOLD = 10
+# The same queue is not alerted about again within this many seconds.
+DEAD_LETTER_ALERT_INTERVAL = 3600
+# Replayed and discarded rows are kept this long for the record, then purged.
+DEAD_LETTER_RETENTION_DAYS = 30
+
+
+class UnknownQueue(LookupError):
+    """The queue is not one of celeryconfig.QUEUE_NAMES."""
+
+
+class InvalidRequest(ValueError):
+    """A request body or parameter that cannot be acted on; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class ReplaySelection:
+    """What to replay: every dead letter of the queue, or the given ids."""
+
+    all: bool
+    ids: tuple[int, ...] = ()
+
+
+@dataclass
+class ReplayResult:
+    queue: str
+    replayed: list[dict[str, Any]] = field(default_factory=list)  # {"id", "task_id"}
+    skipped: list[int] = field(default_factory=list)  # not a dead letter of this queue (any more)
+    failed: list[int] = field(default_factory=list)  # the broker refused; the row stays dead
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "queue": self.queue,
+            "replayed": self.replayed,
+            "skipped": self.skipped,
+            "failed": self.failed,
+        }
+
+
+def record_dead_letter(
+    *,
+    task_name: str,
+    task_id: str,
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+    queue: str,
+    exc: BaseException,
+    attempts: int,
+    first_failed_at: datetime,
+) -> DeadLetter:
+    """Store a job that will not be retried. Keyed by task id, so recording twice is harmless."""
+    description = exc.description if isinstance(exc, TelegramError) else str(exc)
+    letter, _ = DeadLetter.objects.update_or_create(
+        task_id=task_id,
+        defaults={
+            "task_name": task_name,
+            "args": list(args),
+            "kwargs": dict(kwargs),
+            "queue": queue,
+            "exception_class": f"{type(exc).__module__}.{type(exc).__qualname__}",
+            "description": description,
+            "traceback": "".join(traceback.format_exception(exc)),
+            "attempts": attempts,
+            "first_failed_at": first_failed_at,
+            "last_failed_at": timezone.now(),
+            "status": DeadLetter.Status.DEAD,
+        },
+    )
+    return letter
+
+
+def check_queue(queue: str) -> str:
+    if queue not in QUEUE_NAMES:
+        raise UnknownQueue(f"unknown queue {queue!r}; the queues are {', '.join(QUEUE_NAMES)}")
+    return queue
+
+
+def check_replay_request(body: object) -> ReplaySelection:
+    """Validate a replay body: `{"ids": [1, 2]}` or `{"all": true}`."""
+    if not isinstance(body, dict):
+        raise InvalidRequest('the body must be a JSON object: {"ids": [...]} or {"all": true}')
+    unknown = set(body) - {"ids", "all"}
+    if unknown:
+        raise InvalidRequest(f"unknown fields: {', '.join(sorted(unknown))}")
+    if "all" in body and "ids" in body:
+        raise InvalidRequest('give either "ids" or "all", not both')
+    if "all" in body:
+        if body["all"] is not True:
+            raise InvalidRequest('"all" must be true')
+        return ReplaySelection(all=True)
+    if "ids" not in body:
+        raise InvalidRequest('give "ids" (a list of dead letter ids) or "all": true')
+    ids = body["ids"]
+    if not isinstance(ids, list) or not ids:
+        raise InvalidRequest('"ids" must be a non-empty list of integers')
+    if not all(isinstance(pk, int) and not isinstance(pk, bool) and pk > 0 for pk in ids):
+        raise InvalidRequest('"ids" must contain only positive integers')
+    return ReplaySelection(all=False, ids=tuple(dict.fromkeys(ids)))
+
+
+def do_replay(queue: str, selection: ReplaySelection) -> ReplayResult:
+    """Send dead jobs again, each at most once, with their original args to their original queue.
+
+    Each row is claimed with a conditional update (`status = dead` → `replayed`) before its job
+    is sent, so two replays racing over the same row send it once: the loser's update matches
+    nothing. If the broker refuses the job, the claim is undone and the row stays dead.
+    """
+    from gmbot.celery import app
+
+    result = ReplayResult(queue=queue)
+    dead = DeadLetter.objects.filter(queue=queue, status=DeadLetter.Status.DEAD)
+    if selection.all:
+        ids = list(dead.order_by("id").values_list("id", flat=True))
+    else:
+        ids = list(selection.ids)
+    for pk in ids:
+        letter = dead.filter(pk=pk).only("task_name", "args", "kwargs").first()
+        new_task_id = str(uuid.uuid4())
+        claimed = letter is not None and (
+            dead.filter(pk=pk).update(
+                status=DeadLetter.Status.REPLAYED,
+                replayed_at=timezone.now(),
+                replayed_task_id=new_task_id,
+            )
+            == 1
+        )
+        if not claimed or letter is None:
+            result.skipped.append(pk)
+            continue
+        try:
+            app.send_task(
+                letter.task_name,
+                args=letter.args,
+                kwargs=letter.kwargs,
+                queue=queue,
+                task_id=new_task_id,
+            )
+        except Exception:
+            logger.exception("replay of dead letter %s (%s) could not be sent", pk, queue)
+            DeadLetter.objects.filter(pk=pk, replayed_task_id=new_task_id).update(
+                status=DeadLetter.Status.DEAD, replayed_at=None, replayed_task_id=""
+            )
+            result.failed.append(pk)
+            continue
+        logger.info("dead letter %s replayed as %s[%s]", pk, letter.task_name, new_task_id)
+        result.replayed.append({"id": pk, "task_id": new_task_id})
+    return result
+
+
+def do_discard(ids: Sequence[int]) -> int:
+    """Mark dead letters as given up on; rows already replayed or discarded are left alone."""
+    return DeadLetter.objects.filter(pk__in=ids, status=DeadLetter.Status.DEAD).update(
+        status=DeadLetter.Status.DISCARDED, discarded_at=timezone.now()
+    )
+
+
+def dead_letter_counts(queue: str) -> dict[str, int]:
+    """Rows of the queue per status, every status present, plus the total."""
+    counts = dict.fromkeys(DeadLetter.Status.values, 0)
+    rows = DeadLetter.objects.filter(queue=queue).values_list("status").annotate(n=Count("id"))
+    for status, n in rows:
+        counts[status] = n
+    return {**counts, "total": sum(counts.values())}
+
+
+def dead_letter_as_dict(letter: DeadLetter) -> dict[str, Any]:
+    return {
+        "id": letter.pk,
+        "task_name": letter.task_name,
+        "task_id": letter.task_id,
+        "args": letter.args,
+        "kwargs": letter.kwargs,
+        "queue": letter.queue,
+        "exception_class": letter.exception_class,
+        "description": letter.description,
+        "traceback": letter.traceback,
+        "attempts": letter.attempts,
+        "first_failed_at": letter.first_failed_at.isoformat(),
+        "last_failed_at": letter.last_failed_at.isoformat(),
+        "status": letter.status,
+        "replayed_at": letter.replayed_at.isoformat() if letter.replayed_at else None,
+        "replayed_task_id": letter.replayed_task_id or None,
+    }
+
+
+def check_listing(params: Mapping[str, str]) -> tuple[str | None, int, int]:
+    """Validate `?status=dead|replayed|discarded|all&page=N&per_page=N` (defaults: dead, 1, 50)."""
+    status = params.get("status", DeadLetter.Status.DEAD)
+    if status != "all" and status not in DeadLetter.Status.values:
+        choices = ", ".join([*DeadLetter.Status.values, "all"])
+        raise InvalidRequest(f"status must be one of {choices}")
+    numbers = {}
+    for name, default, most in (("page", 1, None), ("per_page", 50, 200)):
+        raw = params.get(name, str(default))
+        if not raw.isdigit() or int(raw) < 1 or (most is not None and int(raw) > most):
+            limit = f" and at most {most}" if most else ""
+            raise InvalidRequest(f"{name} must be a positive integer{limit}")
+        numbers[name] = int(raw)
+    return (None if status == "all" else status), numbers["page"], numbers["per_page"]
+
+
+def list_dead_letters(queue: str, status: str | None, page: int, per_page: int) -> dict[str, Any]:
+    """One page of a queue's dead letters, newest first, with the counts per status."""
+    rows = DeadLetter.objects.filter(queue=queue).order_by("-id")
+    if status is not None:
+        rows = rows.filter(status=status)
+    paginator = Paginator(rows, per_page)
+    current = paginator.get_page(page) if page <= max(paginator.num_pages, 1) else None
+    return {
+        "queue": queue,
+        "status": status or "all",
+        "counts": dead_letter_counts(queue),
+        "page": page,
+        "per_page": per_page,
+        "pages": paginator.num_pages,
+        "count": paginator.count,
+        "results": [dead_letter_as_dict(letter) for letter in current or []],
+    }
+
+
+def purge_dead_letters(days: int = DEAD_LETTER_RETENTION_DAYS) -> int:
+    """Delete replayed and discarded dead letters settled more than `days` ago. Dead ones stay."""
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = DeadLetter.objects.filter(
+        Q(status=DeadLetter.Status.REPLAYED, replayed_at__lt=cutoff)
+        | Q(status=DeadLetter.Status.DISCARDED, discarded_at__lt=cutoff)
+    ).delete()
+    return deleted
+
+
+def alert_on_dead_letters() -> dict[str, int]:
+    """Alert about every queue holding more than the threshold of dead letters (SPEC Q4).
+
+    An ERROR log line, and a message to OPS_CHAT_ID when it is set; at most once an hour per
+    queue (a Redis key with a TTL claims the alert). Returns the queues alerted about.
+    """
+    counts = dict(
+        DeadLetter.objects.filter(status=DeadLetter.Status.DEAD)
+        .values_list("queue")
+        .annotate(n=Count("id"))
+    )
+    alerted: dict[str, int] = {}
+    for queue in QUEUE_NAMES:
+        count = counts.get(queue, 0)
+        if count <= DEAD_LETTER_ALERT_THRESHOLD or not _claim_alert(queue):
+            continue
+        logger.error(
+            "dead letters above threshold: queue=%s count=%d threshold=%d",
+            queue, count, DEAD_LETTER_ALERT_THRESHOLD,
+        )  # fmt: skip
+        try:
+            _tell_operators(
+                f"GMBot: {count} dead letters in the {queue} queue "
+                f"(threshold {DEAD_LETTER_ALERT_THRESHOLD}). "
+                f"Replay or discard them in the admin, or via /admin/dlq/{queue}/."
+            )
+        except Exception:
+            # Free the claim so the next check (or this task's retry) alerts again.
+            _release_alert(queue)
+            raise
+        alerted[queue] = count
+    return alerted
+
+
+def _alert_key(queue: str) -> str:
+    return f"ops:dead-letter-alert:{queue}"
+
+
+def _claim_alert(queue: str) -> bool:
+    try:
+        return bool(get_redis().set(_alert_key(queue), "1", nx=True, ex=DEAD_LETTER_ALERT_INTERVAL))
+    except RedisError:
+        # Without Redis there is no memory of the last alert; alerting again beats staying silent.
+        logger.warning("redis unavailable; dead-letter alert for %s not throttled", queue)
+        return True
+
+
+def _release_alert(queue: str) -> None:
+    with contextlib.suppress(RedisError):
+        get_redis().delete(_alert_key(queue))
+
+
+def _tell_operators(text: str) -> None:
+    """Send `text` to OPS_CHAT_ID through OPS_BOT_USERNAME (or the first active bot), if set."""
+    chat = env("OPS_CHAT_ID").strip()
+    if not chat:
+        return
+    username = env("OPS_BOT_USERNAME").strip().lstrip("@")
+    bots = Bot.objects.filter(is_active=True)
+    bot = bots.filter(username=username).first() if username else bots.order_by("pk").first()
+    if bot is None:
+        logger.warning("OPS_CHAT_ID is set but no active bot %s can send to it", username or "")
+        return
+    chat_id: int | str = int(chat) if chat.lstrip("-").isdigit() else chat
+    telebot_for_token(bot.token).send_message(chat_id, text)

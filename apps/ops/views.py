@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.ops import services
 
@@ -23,3 +28,51 @@ def ready(request: HttpRequest) -> JsonResponse:
 def health(request: HttpRequest) -> JsonResponse:
     report = services.health()
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+def staff_json(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Staff only, answered in JSON: 403 rather than the admin's redirect to its login page."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not (user.is_authenticated and user.is_active and user.is_staff):
+            return JsonResponse({"error": "staff only"}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+@staff_json
+def dead_letters(request: HttpRequest, queue: str) -> JsonResponse:
+    """`GET /admin/dlq/<queue>/?status=dead|replayed|discarded|all&page=&per_page=`."""
+    try:
+        services.check_queue(queue)
+        status, page, per_page = services.check_listing(request.GET)
+    except services.UnknownQueue as exc:
+        return JsonResponse({"error": str(exc)}, status=404)
+    except services.InvalidRequest as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse(services.list_dead_letters(queue, status, page, per_page))
+
+
+@require_POST
+@staff_json
+def replay_dead_letters(request: HttpRequest, queue: str) -> JsonResponse:
+    """`POST /admin/dlq/<queue>/replay` with `{"ids": [...]}` or `{"all": true}`.
+
+    CSRF protection stays on: this is a staff session endpoint, driven from the browser.
+    """
+    try:
+        services.check_queue(queue)
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            raise services.InvalidRequest("the body must be JSON") from None
+        selection = services.check_replay_request(body)
+    except services.UnknownQueue as exc:
+        return JsonResponse({"error": str(exc)}, status=404)
+    except services.InvalidRequest as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse(services.do_replay(queue, selection).as_dict())

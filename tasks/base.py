@@ -1,0 +1,229 @@
+"""The base class of every project task: the retry policy and dead letters (SPEC Q2, T3).
+
+`gmbot/celery.py` makes `GMTask` the app's task class, so every `@shared_task` gets it. What a
+failure in a queued job leads to:
+
+- `RetryAfter` (a 429, or our own budget being full): retry after exactly `retry_after` seconds.
+  These waits do not count against the transient retries; after `wait_retries` of them the job is
+  dead-lettered all the same, so a budget that never frees up cannot keep a job alive forever.
+- `TransientError`, `SoftTimeLimitExceeded` and anything unexpected (a database outage, a bug):
+  up to `transient_retries` retries with exponential backoff and full jitter, then a dead letter.
+- `Unreachable`: the client has already marked the chat or user; no retry, no dead letter.
+- `BadRequest`: Telegram refused for good; no retry, a dead letter at once, so the refusal is on
+  record rather than silently dropped.
+
+Jobs on the `low` queue run inside `bulk_traffic()`, so their Telegram calls also draw on the bulk
+budget and interactive work always finds room.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, NoReturn
+
+from celery import Task
+from celery.exceptions import Ignore, Reject, TaskPredicate, TimeLimitExceeded
+from celery.worker import state as worker_state
+from celery.worker.request import Request
+from django.utils import timezone
+
+from apps.telegram.errors import BadRequest, RetryAfter, TelegramError, Unreachable
+from apps.telegram.traffic import bulk_traffic
+from celeryconfig import LOW
+from gmbot.env import envfloat
+
+logger = logging.getLogger(__name__)
+
+# The first failure time and the number of RetryAfter waits travel with the job in these message
+# headers: `self.retry()` re-sends the message, so the headers reach the next attempt whichever
+# worker takes it, with no extra storage and nothing to clean up once the job succeeds.
+FIRST_FAILED_AT = "gmbot_first_failed_at"
+WAITS = "gmbot_waits"
+
+Action = Literal["retry", "dead_letter", "drop"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    countdown: float = 0.0
+    is_wait: bool = False  # a RetryAfter wait, which does not use up a transient retry
+
+
+class GMTask(Task):
+    Request = "tasks.base:GMRequest"
+    # Celery's own limit is off: `decide` counts transient retries and RetryAfter waits apart.
+    max_retries = None
+    transient_retries = 3
+    wait_retries = 10
+    retry_backoff_base = envfloat("TASK_RETRY_BACKOFF_BASE", 2.0)
+    retry_backoff_cap = envfloat("TASK_RETRY_BACKOFF_CAP", 300.0)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Read before calling run: in a worker this is the job's request; a direct call pushes
+        # its own empty request inside super().__call__ and has no queue, retries or headers.
+        request = self.request
+        queue = self.queue_for(request)
+        try:
+            with bulk_traffic(queue == LOW):
+                return super().__call__(*args, **kwargs)
+        except TaskPredicate:
+            raise  # Retry, Ignore, Reject raised on purpose by the task itself
+        except Exception as exc:
+            if request.called_directly:
+                raise  # not a queued job: nothing to retry or replay, the caller gets the error
+            self.handle_failure(exc, request, queue)
+
+    def queue_for(self, request: Any) -> str:
+        """The queue the job came from, else the one its name routes to."""
+        delivery = request.delivery_info or {}
+        queue = delivery.get("routing_key")
+        if queue:
+            return str(queue)
+        return str(self.app.amqp.router.route({}, self.name)["queue"].name)
+
+    def decide(self, exc: BaseException, retries: int, waits: int) -> Decision:
+        """What to do about `exc` in a job already retried `retries` times, `waits` of them
+        RetryAfter waits. Pure: no side effects, so the policy can be tested on its own."""
+        if isinstance(exc, Unreachable):
+            return Decision("drop")
+        if isinstance(exc, BadRequest):
+            return Decision("dead_letter")
+        if isinstance(exc, RetryAfter):
+            if waits >= self.wait_retries:
+                return Decision("dead_letter")
+            return Decision("retry", countdown=float(exc.retry_after), is_wait=True)
+        transient = retries - waits
+        if transient >= self.transient_retries:
+            return Decision("dead_letter")
+        return Decision("retry", countdown=self.backoff(transient))
+
+    def backoff(self, retried: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2^retried)], so failing jobs spread out."""
+        return random.uniform(0, min(self.retry_backoff_cap, self.retry_backoff_base * 2**retried))
+
+    def handle_failure(self, exc: Exception, request: Any, queue: str) -> NoReturn:
+        """Act on `decide`: raise Retry (re-sent), Ignore (dropped) or the error (dead-lettered)."""
+        headers = dict(request.headers or {})
+        retries = int(request.retries or 0)
+        waits = int(headers.get(WAITS) or 0)
+        first_failed_at = _parse_time(headers.get(FIRST_FAILED_AT)) or timezone.now()
+        decision = self.decide(exc, retries, waits)
+        where = f"{self.name}[{request.id}] on {queue}"
+
+        if decision.action == "drop":
+            logger.info("%s dropped, the chat or user is unreachable: %s", where, _describe(exc))
+            raise Ignore()
+
+        if decision.action == "retry":
+            headers[FIRST_FAILED_AT] = first_failed_at.isoformat()
+            headers[WAITS] = waits + int(decision.is_wait)
+            logger.warning(
+                "%s failed (attempt %d), retrying in %.2fs: %s: %s",
+                where, retries + 1, decision.countdown, type(exc).__name__, _describe(exc),
+            )  # fmt: skip
+            try:
+                # queue= keeps the job on its own queue whatever its name routes to.
+                raise self.retry(
+                    exc=exc, countdown=decision.countdown, queue=queue, headers=headers
+                )
+            except Reject:
+                # Celery could not re-send it (broker down) and would drop the message: keep the
+                # job as a dead letter instead, so it can be replayed.
+                pass
+
+        self._dead_letter(exc, request, queue, headers, first_failed_at)
+
+    def _dead_letter(
+        self,
+        exc: Exception,
+        request: Any,
+        queue: str,
+        headers: dict[str, Any],
+        first_failed_at: datetime,
+    ) -> NoReturn:
+        from apps.ops.services import record_dead_letter
+
+        attempts = int(request.retries or 0) + 1
+        try:
+            record_dead_letter(
+                task_name=self.name,
+                task_id=request.id,
+                args=request.args or [],
+                kwargs=request.kwargs or {},
+                queue=queue,
+                exc=exc,
+                attempts=attempts,
+                first_failed_at=first_failed_at,
+            )
+        except Exception:
+            # PostgreSQL is down too. Losing the job is not an option: try again after the
+            # longest backoff; that attempt dead-letters it if the job still fails.
+            logger.exception("%s[%s]: could not store its dead letter", self.name, request.id)
+            headers[FIRST_FAILED_AT] = first_failed_at.isoformat()
+            raise self.retry(
+                exc=exc, countdown=self.retry_backoff_cap, queue=queue, headers=headers
+            ) from None
+        logger.error(
+            "%s[%s] on %s dead-lettered after %d attempt(s): %s: %s",
+            self.name, request.id, queue, attempts, type(exc).__name__, _describe(exc),
+        )  # fmt: skip
+        raise exc
+
+
+class GMRequest(Request):
+    """A job in the worker's main process. A hard time limit kills the child before GMTask can
+    act, and Celery then acknowledges the message: the job is dead-lettered here, or it would be
+    gone. It is not retried: a job that hung once past the hard limit would most likely hang
+    again, holding a worker each time."""
+
+    def on_timeout(self, soft: bool, timeout: float) -> None:
+        if not soft and not worker_state.should_terminate and isinstance(self.task, GMTask):
+            self._dead_letter(self.task, TimeLimitExceeded(timeout))
+        super().on_timeout(soft, timeout)
+
+    def _dead_letter(self, task: GMTask, exc: TimeLimitExceeded) -> None:
+        from django.db import connection
+
+        from apps.ops.services import record_dead_letter
+
+        info = self.request_dict
+        queue = task.queue_for(self)
+        try:
+            record_dead_letter(
+                task_name=self.name,
+                task_id=self.id,
+                args=self.args or [],
+                kwargs=self.kwargs or {},
+                queue=queue,
+                exc=exc,
+                attempts=int(info.get("retries") or 0) + 1,
+                first_failed_at=_parse_time(info.get(FIRST_FAILED_AT)) or timezone.now(),
+            )
+        except Exception:
+            logger.exception("%s[%s]: could not store its dead letter", self.name, self.id)
+            return
+        finally:
+            # The main process runs no tasks; it should not keep a connection open between
+            # the rare hard time limits (and children forked later close what they inherit).
+            connection.close()
+        logger.error(
+            "%s[%s] on %s dead-lettered: hard time limit (%ss) exceeded",
+            self.name, self.id, queue, exc.args[0] if exc.args else "?",
+        )  # fmt: skip
+
+
+def _describe(exc: BaseException) -> str:
+    return exc.description if isinstance(exc, TelegramError) else str(exc)
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
