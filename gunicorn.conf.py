@@ -5,7 +5,8 @@ import os
 
 bind = os.environ.get("WEB_BIND") or f"127.0.0.1:{os.environ.get('WEB_PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
-worker_class = "sync"
+worker_class = os.environ.get("WEB_WORKER_CLASS", "sync")
+threads = int(os.environ.get("WEB_THREADS", "1"))
 timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
 graceful_timeout = 20
 # Recycle workers now and then so a slow leak never becomes an outage; jitter avoids a herd.

@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "apps.chats",
     "apps.telegram",
     "apps.ops",
+    "apps.ingress",
+    "apps.guard",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +92,23 @@ CACHES = {
 TELEGRAM_API_URL = env("TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/")
 TELEGRAM_CONNECT_TIMEOUT = envint("TELEGRAM_CONNECT_TIMEOUT", 5)
 TELEGRAM_READ_TIMEOUT = envint("TELEGRAM_READ_TIMEOUT", 15)
+# --- Telegram budgets (apps/telegram/ratelimit.py) ---
+# Shared by every process on every host through Redis: at most LIMIT calls in any window of
+# WINDOW_MS milliseconds. Telegram allows about 30 calls/s per bot, 20 messages/min per group and
+# 1 message/s per private chat; the bot budget stays under that, and bulk work (broadcasts,
+# kicking) must also pass its own smaller budget, so interactive calls always find room.
+TELEGRAM_BOT_LIMIT = envint("TELEGRAM_BOT_LIMIT", 25)
+TELEGRAM_BOT_WINDOW_MS = envint("TELEGRAM_BOT_WINDOW_MS", 1000)
+TELEGRAM_GROUP_LIMIT = envint("TELEGRAM_GROUP_LIMIT", 20)
+TELEGRAM_GROUP_WINDOW_MS = envint("TELEGRAM_GROUP_WINDOW_MS", 60_000)
+TELEGRAM_PRIVATE_LIMIT = envint("TELEGRAM_PRIVATE_LIMIT", 1)
+TELEGRAM_PRIVATE_WINDOW_MS = envint("TELEGRAM_PRIVATE_WINDOW_MS", 1000)
+TELEGRAM_BULK_LIMIT = envint("TELEGRAM_BULK_LIMIT", 5)
+TELEGRAM_BULK_WINDOW_MS = envint("TELEGRAM_BULK_WINDOW_MS", 1000)
+# A call that must wait at most this long for its budgets sleeps; a longer wait raises RateLimited
+# and the task is retried with that countdown instead of holding a worker.
+TELEGRAM_BUDGET_MAX_WAIT_MS = envint("TELEGRAM_BUDGET_MAX_WAIT_MS", 1000)
+# --- end of Telegram budgets ---
 
 
 def _token_keys() -> list[bytes]:
@@ -105,6 +124,16 @@ def _token_keys() -> list[bytes]:
 
 
 BOT_TOKEN_KEYS = _token_keys()
+
+# Webhook ingress (apps/ingress). Telegram is told to POST to WEBHOOK_BASE_URL + this path.
+WEBHOOK_PATH = "/api/webhooks/telegram"
+WEBHOOK_BASE_URL = env("WEBHOOK_BASE_URL").rstrip("/")
+WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
+WEBHOOK_MAX_CONNECTIONS = envint("WEBHOOK_MAX_CONNECTIONS", 40)
+# How long a delivered (bot, update_id) is remembered; Telegram redelivers within this window.
+WEBHOOK_DEDUP_SECONDS = envint("WEBHOOK_DEDUP_SECONDS", 3600)
+if WEBHOOK_DEDUP_SECONDS < 3600:
+    raise ImproperlyConfigured("WEBHOOK_DEDUP_SECONDS must be at least 3600 (one hour)")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

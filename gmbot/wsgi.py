@@ -4,4 +4,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gmbot.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from apps.ingress.wsgi import with_webhook  # noqa: E402 - needs the apps loaded above
+
+application = with_webhook(django_application)

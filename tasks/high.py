@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
+from apps.ingress import dispatch
 from apps.ops import services
 
 
@@ -11,3 +14,9 @@ from apps.ops import services
 def ping() -> dict[str, str]:
     """Answer from a worker consuming `high` (health checks, operators)."""
     return services.worker_identity(ping.request)
+
+
+@shared_task(name="tasks.high.process_update")
+def process_update(bot_id: int, update: dict[str, Any]) -> None:
+    """Run the handlers for one update received by the webhook or `runbot`."""
+    dispatch.process_update(bot_id, update)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from apps.ingress import services as ingress
 from apps.ops import services
 
 
@@ -16,3 +17,14 @@ def ping() -> dict[str, str]:
 @shared_task(name="tasks.low.clear_expired_sessions")
 def clear_expired_sessions() -> int:
     return services.clear_expired_sessions()
+
+
+@shared_task(name="tasks.low.purge_dead_letters")
+def purge_dead_letters() -> int:
+    return services.purge_dead_letters()
+
+
+@shared_task(name="tasks.low.purge_seen_updates")
+def purge_seen_updates() -> int:
+    return ingress.purge_seen_updates()
+

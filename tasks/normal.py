@@ -11,3 +11,8 @@ from apps.ops import services
 def ping() -> dict[str, str]:
     """Answer from a worker consuming `normal` (health checks, operators)."""
     return services.worker_identity(ping.request)
+
+
+@shared_task(name="tasks.normal.alert_on_dead_letters")
+def alert_on_dead_letters() -> dict[str, int]:
+    return services.alert_on_dead_letters()

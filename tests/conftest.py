@@ -265,3 +265,10 @@ def start_web(tmp_path: Path) -> Iterator[Callable[..., WebProcess]]:
     yield start
     for web in started:
         web.stop()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings() -> None:
+    """Each test run gets a database of its own (test_<name>_<pid>), so runs may overlap."""
+    test = settings.DATABASES["default"].setdefault("TEST", {})
+    test["NAME"] = f"test_{settings.DATABASES['default']['NAME']}_{os.getpid()}"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 READERS = re.compile(
-    r"""(?:env|envbool|envint|envfloat|envlist|environ\.get|getenv)\(\s*["']([A-Z][A-Z0-9_]+)["']"""
+    r"""\b(?:env|envbool|envint|envfloat|envlist|os\.environ\.get|getenv)\(\s*["']([A-Z][A-Z0-9_]+)["']"""
 )
 SOURCES = ["gmbot", "apps", "tasks", "celeryconfig.py", "gunicorn.conf.py", "flowerconfig.py"]
 

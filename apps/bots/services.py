@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 from django.db import transaction
-from telebot.apihelper import ApiTelegramException
 
+from apps.bots import crypto
 from apps.bots.models import Bot, Owner
 from apps.telegram.client import telebot_for_token
+from apps.telegram.errors import TelegramError
 
 TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 
@@ -37,7 +39,7 @@ def check_bot_token(token: str) -> BotIdentity:
         raise BotTokenError("that is not a bot token (expected <digits>:<letters, digits, _ or ->)")
     try:
         me = telebot_for_token(token).get_me()
-    except ApiTelegramException as exc:
+    except TelegramError as exc:
         raise BotTokenError(f"Telegram refused the token: {exc.description}") from None
     if not me.is_bot:
         raise BotTokenError("the token does not belong to a bot")
@@ -62,3 +64,51 @@ def do_add_bot(
         bot.owner, _ = Owner.objects.get_or_create(telegram_id=owner_telegram_id)
     bot.save()
     return AddedBot(bot=bot, created=created, webhook_secret=secret)
+
+
+@dataclass(frozen=True)
+class BotRef:
+    """What the webhook needs to know about a bot: no token, nothing to decrypt."""
+
+    id: int
+    telegram_id: int
+    username: str
+
+
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_FOUND_TTL = 60.0  # a deactivated bot stops being served within a minute
+_MISSING_TTL = 5.0  # unknown secrets are remembered briefly so a flood of them costs no queries
+_CACHE_LIMIT = 10_000
+_by_secret_hash: dict[str, tuple[BotRef | None, float]] = {}
+
+
+def bot_for_webhook_secret(secret: str | None) -> BotRef | None:
+    """The active bot whose webhook secret this is, or None. Cached in the process.
+
+    Only a string Telegram could have sent (1-256 of A-Z, a-z, 0-9, _ and -) is looked up; the
+    stored SHA-256 is compared in constant time.
+    """
+    if not secret or not _SECRET_RE.match(secret):
+        return None
+    digest = crypto.hash_secret(secret)
+    now = time.monotonic()
+    cached = _by_secret_hash.get(digest)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+
+    row = (
+        Bot.objects.filter(webhook_secret_hash=digest, is_active=True)
+        .values_list("id", "telegram_id", "username", "webhook_secret_hash")
+        .first()
+    )
+    ref = None
+    if row is not None and crypto.secret_matches(secret, row[3]):
+        ref = BotRef(id=row[0], telegram_id=row[1], username=row[2])
+    if len(_by_secret_hash) >= _CACHE_LIMIT:
+        _by_secret_hash.clear()
+    _by_secret_hash[digest] = (ref, now + (_FOUND_TTL if ref else _MISSING_TTL))
+    return ref
+
+
+def forget_cached_bots() -> None:
+    _by_secret_hash.clear()

@@ -1,0 +1,81 @@
+"""The webhook's decision, independent of how the request arrived (SPEC W1-W4).
+
+`receive()` authenticates, validates, routes, claims and queues an update, and says what to
+answer. It makes no Telegram call and no ORM query beyond the cached secret → bot lookup. Two thin
+adapters call it: the Django view (`views.py`, for the test client and `runserver`) and the lean
+WSGI app (`wsgi.py`) that gunicorn serves the hot path with, skipping middleware and URL resolving.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import NamedTuple
+
+from django.conf import settings
+
+from apps.bots.services import bot_for_webhook_secret
+from apps.ingress import publish, routing, stats
+
+logger = logging.getLogger(__name__)
+
+
+class Answer(NamedTuple):
+    status: int
+    reason: str | None = None  # why a request was refused; None when accepted
+
+    def body(self) -> bytes:
+        if self.reason is None:
+            return b'{"ok":true}'
+        return json.dumps({"ok": False, "error": self.reason}).encode()
+
+
+OK = Answer(200)
+
+
+def receive(
+    method: str, secret: str | None, content_length: str | None, read: Callable[[int], bytes]
+) -> Answer:
+    if method != "POST":
+        return Answer(405, "only POST is accepted")
+
+    bot = bot_for_webhook_secret(secret)
+    if bot is None:
+        return Answer(401, "unknown or missing secret token")
+
+    limit = settings.WEBHOOK_MAX_BODY_BYTES
+    try:
+        declared = int(content_length or 0)
+    except ValueError:
+        return Answer(400, "invalid Content-Length")
+    if declared > limit:
+        return Answer(413, f"body over {limit} bytes")  # refused before reading any of it
+    body = read(min(declared, limit + 1))
+    if len(body) > limit:
+        return Answer(413, f"body over {limit} bytes")
+
+    try:
+        update = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return Answer(400, "body is not JSON")
+    if not isinstance(update, dict):
+        return Answer(400, "an update is a JSON object")
+    update_id = update.get("update_id")
+    if type(update_id) is not int or update_id < 0:
+        return Answer(400, "update_id must be a non-negative integer")
+
+    route = routing.route(update)
+    if route is None:
+        stats.count_unrouted(routing.update_kind(update))
+        return OK
+
+    try:
+        queued = publish.enqueue_update(bot, update, route)
+    except publish.QueueUnavailable as exc:
+        # Nothing was claimed: Telegram delivers again and the update is processed then.
+        logger.error("ingress: cannot queue update %s of bot %s: %s", update_id, bot.id, exc)
+        return Answer(503, "queue unavailable, deliver again later")
+    if not queued:
+        logger.debug("ingress: duplicate update %s of bot %s", update_id, bot.id)
+    return OK
