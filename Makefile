@@ -22,8 +22,9 @@ export FLOWER_BASIC_AUTH ?= admin:gmbot-local
 
 # The tests get their own Redis database and their own PostgreSQL database (test_gmbot),
 # so they never touch a running local stack.
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 TEST_ENV := DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/gmbot \
-	REDIS_URL=redis://127.0.0.1:6379/15 CELERY_BROKER_URL= CELERY_RESULT_BACKEND= \
+	REDIS_URL=$(TEST_REDIS_URL) CELERY_BROKER_URL= CELERY_RESULT_BACKEND= \
 	TELEGRAM_API_URL= SECRET_KEY= BOT_TOKEN_KEYS=
 
 .PHONY: help venv services migrate test lint format type up down status demo createsuperuser \

@@ -146,6 +146,11 @@ def test_an_unknown_update_kind_is_answered_counted_and_not_queued(client, bot, 
     assert unrouted_counts() == {"message_reaction": 1}
 
 
+def test_the_real_payloads_are_there_to_be_tested():
+    # shared/ sits beside the checkout; without it the test below would silently test nothing
+    assert len(list(UPDATES.glob("*.json"))) >= 30
+
+
 @pytest.mark.parametrize("path", sorted(UPDATES.glob("*.json")), ids=lambda p: p.stem)
 def test_every_real_telegram_payload_is_answered_200(client, bot, redis_client, path):
     update = json.loads(path.read_text())
