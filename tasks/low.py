@@ -27,4 +27,3 @@ def purge_dead_letters() -> int:
 @shared_task(name="tasks.low.purge_seen_updates")
 def purge_seen_updates() -> int:
     return ingress.purge_seen_updates()
-
