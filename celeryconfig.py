@@ -79,4 +79,13 @@ beat_schedule = {
         "schedule": crontab(minute=47, hour=3),
         "options": {"expires": 23 * 3600},
     },
+    # Every 20 minutes: recently active members of protected groups are checked again, in case
+    # a channel leave was never reported (SPEC G11). Each run is capped (200 members, 30 s) and
+    # draws on the bulk budget, so interactive work keeps its room; off-peak it simply finds
+    # fewer members to check.
+    "verify-recent-members": {
+        "task": "tasks.low.verify_recent_members",
+        "schedule": crontab(minute="*/20"),
+        "options": {"expires": 19 * 60},
+    },
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from apps.guard import services as guard
 from apps.ingress import services as ingress
 from apps.ops import services
 
@@ -27,3 +28,9 @@ def purge_dead_letters() -> int:
 @shared_task(name="tasks.low.purge_seen_updates")
 def purge_seen_updates() -> int:
     return ingress.purge_seen_updates()
+
+
+@shared_task(name="tasks.low.verify_recent_members")
+def verify_recent_members() -> dict[str, int]:
+    """Re-check recently active members of protected groups (SPEC G11)."""
+    return guard.do_verify_recent_members()

@@ -19,6 +19,10 @@ class Group(models.Model):
     title = models.CharField(max_length=255, blank=True)
     enabled = models.BooleanField(default=True)
     params = models.JSONField(default=dict, blank=True, help_text="texts and options")
+    # Set when the bot lost the rights it needs (SPEC G10): no enforcement call is made until an
+    # admin runs /reactivate and the checks pass again.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -75,3 +79,35 @@ class GroupChannelLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group} ← {self.channel}"
+
+
+class GroupMember(models.Model):
+    """A member the guard has seen in a protected group, and what it last decided about them.
+
+    Feeds /status (verified and restricted counts) and batch verification (SPEC G11), which
+    re-checks recently active members.
+    """
+
+    class Status(models.TextChoices):
+        VERIFIED = "verified", "verified"
+        RESTRICTED = "restricted", "restricted"
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="members")
+    user_id = models.BigIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices)
+    last_seen_at = models.DateTimeField()
+    checked_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "user_id"], name="member_unique_group_user"),
+        ]
+        indexes = [
+            models.Index(fields=["group", "status"], name="member_group_status_idx"),
+            models.Index(fields=["last_seen_at"], name="member_last_seen_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.group_id}: {self.status}"
