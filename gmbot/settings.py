@@ -94,11 +94,14 @@ TELEGRAM_CONNECT_TIMEOUT = envint("TELEGRAM_CONNECT_TIMEOUT", 5)
 TELEGRAM_READ_TIMEOUT = envint("TELEGRAM_READ_TIMEOUT", 15)
 # --- Telegram budgets (apps/telegram/ratelimit.py) ---
 # Shared by every process on every host through Redis: at most LIMIT calls in any window of
-# WINDOW_MS milliseconds. Telegram allows about 30 calls/s per bot, 20 messages/min per group and
-# 1 message/s per private chat; the bot budget stays under that, and bulk work (broadcasts,
-# kicking) must also pass its own smaller budget, so interactive calls always find room.
+# WINDOW_MS milliseconds. Telegram allows about 30 messages/s per bot, 20 messages/min per group
+# and 1 message/s per private chat; the bot budget (messages) stays under that, every call also
+# passes a ceiling of our own (CALLS), and bulk work (broadcasts, kicking) must also pass its own
+# smaller budget, so interactive calls always find room.
 TELEGRAM_BOT_LIMIT = envint("TELEGRAM_BOT_LIMIT", 25)
 TELEGRAM_BOT_WINDOW_MS = envint("TELEGRAM_BOT_WINDOW_MS", 1000)
+TELEGRAM_CALLS_LIMIT = envint("TELEGRAM_CALLS_LIMIT", 100)
+TELEGRAM_CALLS_WINDOW_MS = envint("TELEGRAM_CALLS_WINDOW_MS", 1000)
 TELEGRAM_GROUP_LIMIT = envint("TELEGRAM_GROUP_LIMIT", 20)
 TELEGRAM_GROUP_WINDOW_MS = envint("TELEGRAM_GROUP_WINDOW_MS", 60_000)
 TELEGRAM_PRIVATE_LIMIT = envint("TELEGRAM_PRIVATE_LIMIT", 1)
@@ -108,7 +111,6 @@ TELEGRAM_BULK_WINDOW_MS = envint("TELEGRAM_BULK_WINDOW_MS", 1000)
 # A call that must wait at most this long for its budgets sleeps; a longer wait raises RateLimited
 # and the task is retried with that countdown instead of holding a worker.
 TELEGRAM_BUDGET_MAX_WAIT_MS = envint("TELEGRAM_BUDGET_MAX_WAIT_MS", 1000)
-# --- end of Telegram budgets ---
 
 
 def _token_keys() -> list[bytes]:

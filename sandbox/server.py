@@ -86,7 +86,9 @@ class Sandbox:
                 await asyncio.sleep(fault.delay_ms / 1000)
             if fault.error_code:
                 return self._fault_answer(call, fault)
-        if name != "getupdates":
+        # Telegram's published limits count messages sent (about 30/s per bot, 20/min per
+        # group, 1/s per private chat); it publishes none for other methods.
+        if name in SEND_METHODS:
             chat_id, chat_type = self._limit_target(name, params)
             retry_after = self.limiter.check(bot.id, chat_id, chat_type)
             if retry_after:

@@ -2,7 +2,10 @@
 
 Each budget allows at most `limit` calls in any window of `window` seconds (a sliding window, so
 "20 per minute" means no minute ever holds 21):
-- per bot, every call but getUpdates (a long poll that Telegram does not count);
+- per bot, for the methods that send a message: Telegram's limit of about 30 messages a second
+  per bot counts messages, not other calls;
+- per bot, every call but getUpdates (a long poll): a higher ceiling of our own, since Telegram
+  publishes no figure for the other methods, so a loop gone wrong cannot hammer the API;
 - per group or channel (chat id < 0 or an @username) and per private chat (chat id > 0), for the
   methods that send a message;
 - the bulk share, for every call made inside `apps.telegram.traffic.bulk_traffic()`, on top of
@@ -137,10 +140,13 @@ def budgets_for(bot_id: int, method: str, chat_id: int | str | None, bulk: bool)
     if method in UNCOUNTED_METHODS:
         return []
     prefix = f"tg:budget:{{{bot_id}}}"
-    budgets = [_budget("bot", f"{prefix}:bot")]
+    sending = method in SENDING_METHODS
+    budgets = [_budget("calls", f"{prefix}:calls")]
+    if sending:
+        budgets.append(_budget("bot", f"{prefix}:bot"))
     if bulk:
         budgets.append(_budget("bulk", f"{prefix}:bulk"))
-    if method in SENDING_METHODS and chat_id is not None:
+    if sending and chat_id is not None:
         private = isinstance(chat_id, int) and chat_id > 0
         # Groups, supergroups and channels, by id or by @username, draw on the group limits.
         chat = chat_id.lower() if isinstance(chat_id, str) else chat_id

@@ -34,10 +34,12 @@ def test_the_budgets_a_call_draws_on() -> None:
     def names(method: str, chat_id: int | str | None, bulk: bool = False) -> list[str]:
         return [budget.name for budget in ratelimit.budgets_for(7, method, chat_id, bulk)]
 
-    assert names("sendMessage", 42) == ["bot", "private"]
-    assert names("sendPhoto", -1001) == ["bot", "group"]
-    assert names("copyMessage", "@channel", bulk=True) == ["bot", "bulk", "group"]
-    assert names("restrictChatMember", -1001) == ["bot"]
+    assert names("sendMessage", 42) == ["calls", "bot", "private"]
+    assert names("sendPhoto", -1001) == ["calls", "bot", "group"]
+    assert names("copyMessage", "@channel", bulk=True) == ["calls", "bot", "bulk", "group"]
+    # Telegram's per-bot limit counts messages; other calls pass our own ceiling only
+    assert names("restrictChatMember", -1001) == ["calls"]
+    assert names("banChatMember", -1001, bulk=True) == ["calls", "bulk"]
     assert names("getUpdates", None, bulk=True) == []
 
 
