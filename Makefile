@@ -79,8 +79,8 @@ demo: up ## the stack plus a scripted demonstration against the sandbox
 createsuperuser: migrate ## a login for the admin site
 	$(PY) manage.py createsuperuser
 
-bench: venv services ## run every benchmark; each prints its figures
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+bench: venv services ## run every benchmark; each prints its figures (bench/_*.py are helpers)
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean: down
 	rm -rf var .pytest_cache .ruff_cache .mypy_cache

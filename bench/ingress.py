@@ -183,7 +183,7 @@ def main() -> int:
     ids = iter(range(0, 10**12, 10**9))  # every run numbers its updates afresh: no duplicates
     for label, app in (
         ("gmbot webhook", "gmbot.wsgi:application"),
-        ("bare WSGI ok", "bench.okapp:application"),
+        ("bare WSGI ok", "bench._okapp:application"),
     ):
         for connections in (int(c) for c in args.connections.split(",")):
             broker.flushdb()
@@ -203,8 +203,11 @@ def main() -> int:
     for label, connections, r, queued in rows:
         print(f"{label:16} {connections:>5} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
               f"{r['non_2xx']:>8} {queued if label.startswith('gmbot') else '-':>8}")  # fmt: skip
-        if label.startswith("gmbot") and queued != r["requests"] - r["non_2xx"]:
-            print(f"  ! {r['requests'] - r['non_2xx']} answered 200 but {queued} jobs queued")
+        answered = r["requests"] - r["non_2xx"]
+        # wrk stops counting with requests still in flight, so up to `connections` more jobs
+        # than answers counted is expected; fewer would mean an answered update was lost.
+        if label.startswith("gmbot") and not answered <= queued <= answered + connections:
+            print(f"  ! {answered} answered 200 but {queued} jobs queued")
     broker.flushdb()
     shutil.rmtree(workdir, ignore_errors=True)
     return 0
