@@ -5,3 +5,6 @@ class GuardConfig(AppConfig):
     name = "apps.guard"
     label = "guard"
     verbose_name = "Channel-subscription enforcement"
+
+    def ready(self) -> None:
+        from apps.guard import signals  # noqa: F401 - connects the receivers

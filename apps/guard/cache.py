@@ -10,17 +10,23 @@ Keys (all under gmbot:guard:, scoped by the bot's Telegram id):
 - warned:<bot>:<chat>:<user>   the one-warning-per-WARN_SECONDS claim (SET NX EX)
 - warnings:<bot>:<chat>:<user> ids of the warnings sent to the user, for the verify button
 - joined:<bot>:<chat>:<user>   a join is acted on once though Telegram reports it twice
+- seen:<group>:<user>          the member's status last written to GroupMember, SEEN_SECONDS
 - stats                        hash: hits, misses (the benchmark's and operators' hit rate)
+and, through Django's cache (pickled, the same Redis), guard:protection:<bot pk>:<chat>: what a
+group requires (PROTECTION_TTL; dropped by apps/guard/signals.py whenever a group, link or
+channel row changes, and by the services after their bulk updates).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
 from collections.abc import Iterable
 
 import redis
+from django.core.cache import cache as django_cache
 
 from gmbot.redis import get_redis
 
@@ -33,6 +39,10 @@ ADMINS_TTL = 120  # admin changes also drop it (chat_member), so this only bound
 WARN_SECONDS = 300
 WARNINGS_TTL = 2 * 24 * 3600
 JOIN_WINDOW = 60
+SEEN_SECONDS = 300  # an active member's row is refreshed at most this often
+PROTECTION_TTL = 60  # changes drop the entry at once; this bounds a change made behind our back
+NO_PROTECTION_TTL = 15  # "not protected", e.g. a group whose chat id just migrated
+UNKNOWN = object()  # protection(): nothing cached
 STATS_KEY = "gmbot:guard:stats"
 
 
@@ -175,3 +185,56 @@ def pop_warning_messages(bot: int, chat: int, user: int) -> set[int]:
         _unavailable("older warnings are not deleted")
         return set()
     return {int(member) for member in members}
+
+
+def _protection_key(bot_id: int, chat: int) -> str:
+    return f"guard:protection:{bot_id}:{chat}"
+
+
+def protection(bot_id: int, chat: int) -> object:
+    """The cached protection of a group, None for "not protected", or UNKNOWN."""
+    try:
+        return django_cache.get(_protection_key(bot_id, chat), UNKNOWN)
+    except redis.RedisError:
+        _unavailable("a group's protection is read from the database")
+        return UNKNOWN
+
+
+def remember_protection(bot_id: int, chat: int, value: object) -> None:
+    ttl = NO_PROTECTION_TTL if value is None else PROTECTION_TTL
+    try:
+        django_cache.set(_protection_key(bot_id, chat), value, ttl)
+    except redis.RedisError:
+        _unavailable("a group's protection is not cached")
+
+
+def forget_protection(bot_id: int, chat: int) -> None:
+    try:
+        django_cache.delete(_protection_key(bot_id, chat))
+    except redis.RedisError:
+        # Nothing was cached while Redis was down; what was cached before expires on its own.
+        _unavailable("a group's cached protection could not be dropped")
+
+
+def _seen_key(group: int, user: int) -> str:
+    return f"gmbot:guard:seen:{group}:{user}"
+
+
+def recently_recorded(group: int, user: int, status: str) -> bool:
+    """Whether the member's row was written with this status within SEEN_SECONDS."""
+    try:
+        return get_redis().get(_seen_key(group, user)) == status.encode()
+    except redis.RedisError:
+        return False  # write the row: correct, only slower
+
+
+def recorded(group: int, user: int, status: str) -> None:
+    with contextlib.suppress(redis.RedisError):  # the next message writes the row again
+        get_redis().set(_seen_key(group, user), status, ex=SEEN_SECONDS)
+
+
+def forget_recorded(group: int, user: int) -> None:
+    try:
+        get_redis().delete(_seen_key(group, user))
+    except redis.RedisError:
+        _unavailable("a member's recorded status could not be dropped")

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from telebot import TeleBot
 from telebot.types import CallbackQuery, ChatMember, ChatMemberUpdated, ChatPermissions, Message
@@ -75,12 +75,24 @@ class Protection:
 
 
 def protection_for(bot: BotRef, chat_id: int) -> Protection | None:
-    """The group's protection if it is enabled and requires at least one channel."""
-    group = Group.objects.filter(bot_id=bot.id, chat_id=chat_id, enabled=True).first()
-    if group is None:
-        return None
-    channels = list(Channel.objects.filter(group_links__group=group).order_by("pk"))
-    return Protection(group, channels) if channels else None
+    """The group's protection if it is enabled and requires at least one channel.
+
+    Every message in a group asks, so the answer is cached (cache.protection: dropped whenever
+    a group, link or channel changes); a miss is one query for the links with their group and
+    channel."""
+    cached = cache.protection(bot.id, chat_id)
+    if cached is not cache.UNKNOWN:
+        return cast(Protection | None, cached)
+    links = list(
+        GroupChannelLink.objects.filter(
+            group__bot_id=bot.id, group__chat_id=chat_id, group__enabled=True
+        )
+        .select_related("group", "channel")
+        .order_by("channel_id")
+    )
+    protection = Protection(links[0].group, [link.channel for link in links]) if links else None
+    cache.remember_protection(bot.id, chat_id, protection)
+    return protection
 
 
 def is_subscribed(member: ChatMember) -> bool:
@@ -151,8 +163,13 @@ def check_missing_channels(
 # ---- acting -----------------------------------------------------------------------------------
 
 
-def record_member(group_id: int, user_id: int, status: str) -> None:
-    """Upsert what the guard decided about a member (one statement, no lock held)."""
+def record_member(group_id: int, user_id: int, status: str, *, active: bool = False) -> None:
+    """Upsert what the guard decided about a member (one statement, no lock held).
+
+    `active`: the member just wrote. Such a refresh of an unchanged status is written at most
+    once per cache.SEEN_SECONDS: a busy group's chatter is not a stream of database writes."""
+    if active and cache.recently_recorded(group_id, user_id, status):
+        return
     now = timezone.now()
     GroupMember.objects.bulk_create(
         [GroupMember(group_id=group_id, user_id=user_id, status=status, last_seen_at=now,
@@ -161,6 +178,7 @@ def record_member(group_id: int, user_id: int, status: str) -> None:
         unique_fields=["group", "user_id"],
         update_fields=["status", "last_seen_at", "checked_at"],
     )  # fmt: skip
+    cache.recorded(group_id, user_id, status)
 
 
 def display_name(user: TgUser) -> str:
@@ -251,7 +269,7 @@ def do_enforce_message(telebot: TeleBot, bot: BotRef, message: Message) -> None:
             return
         missing = check_missing_channels(telebot, bot, protection.channels, user.id)
         if not missing:
-            record_member(group.pk, user.id, GroupMember.Status.VERIFIED)
+            record_member(group.pk, user.id, GroupMember.Status.VERIFIED, active=True)
             return
         if protection.param("mode") == "delete":
             telebot.delete_message(group.chat_id, message.message_id)
@@ -373,14 +391,21 @@ def _in_chat(member: ChatMember) -> bool:
 
 def do_enforce_channel_leave(telebot: TeleBot, bot: BotRef, channel_id: int, user: TgUser) -> None:
     """The user left an enforced channel: mute and warn them in every protected group linked to
-    it where they are a member who can still write. Locks nothing."""
-    groups = Group.objects.filter(
-        bot_id=bot.id,
-        enabled=True,
-        paused_at__isnull=True,
-        channel_links__channel__chat_id=channel_id,
-        channel_links__channel__bot_id=bot.id,
-    ).distinct()
+    it where they are a member who can still write. Groups where we have seen them come first
+    (each group costs a getChatMember, and a mute should not wait behind the others); the rest
+    are asked too, since a member who never wrote has no row. Locks nothing."""
+    groups = (
+        Group.objects.filter(
+            bot_id=bot.id,
+            enabled=True,
+            paused_at__isnull=True,
+            channel_links__channel__chat_id=channel_id,
+            channel_links__channel__bot_id=bot.id,
+        )
+        .annotate(seen=Exists(GroupMember.objects.filter(group=OuterRef("pk"), user_id=user.id)))
+        .order_by("-seen", "pk")
+        .distinct()
+    )
     for group in groups:
         protection = protection_for(bot, group.chat_id)
         if protection is None:
@@ -450,6 +475,7 @@ def do_pause(telebot: TeleBot, group: Group, reason: str, **details: str) -> boo
     claimed = Group.objects.filter(pk=group.pk, paused_at__isnull=True).update(
         paused_at=timezone.now(), pause_reason=text[:255], updated_at=timezone.now()
     )
+    cache.forget_protection(group.bot_id, group.chat_id)
     group.refresh_from_db()
     if not claimed:
         return False
@@ -615,6 +641,7 @@ def do_unprotect(bot: BotRef, chat_id: int, refs: list[str | int]) -> tuple[str,
         return texts.NOT_PROTECTED, False
     if not refs:
         Group.objects.filter(pk=group.pk).update(enabled=False, updated_at=timezone.now())
+        cache.forget_protection(bot.id, chat_id)
         return texts.UNPROTECT_ALL, True
     replies = []
     for ref in refs:
@@ -629,6 +656,7 @@ def do_unprotect(bot: BotRef, chat_id: int, refs: list[str | int]) -> tuple[str,
     if not GroupChannelLink.objects.filter(group=group).exists():
         Group.objects.filter(pk=group.pk).update(enabled=False, updated_at=timezone.now())
         replies.append(texts.UNPROTECT_ALL)
+    cache.forget_protection(bot.id, chat_id)
     return "\n".join(replies), True
 
 
@@ -698,6 +726,7 @@ def do_reactivate(bot: BotRef, chat_id: int) -> None:
     Group.objects.filter(bot_id=bot.id, chat_id=chat_id).update(
         paused_at=None, pause_reason="", updated_at=timezone.now()
     )
+    cache.forget_protection(bot.id, chat_id)
 
 
 # ---- batch verification (G11) -----------------------------------------------------------------
@@ -756,6 +785,8 @@ def do_verify_recent_members() -> dict[str, int]:
                     result["muted"] += 1
                 status = GroupMember.Status.RESTRICTED
             GroupMember.objects.filter(pk=row.pk).update(status=status, checked_at=timezone.now())
+            if status != row.status:
+                cache.forget_recorded(group.pk, row.user_id)
             result["checked"] += 1
         if protection.group.paused_at is not None:
             protections[group.pk] = None  # paused mid-run (do_pause refreshed it): no more calls
