@@ -61,8 +61,8 @@ format: venv ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-type: venv ## mypy with django-stubs
-	$(BIN)/mypy .
+type: venv ## mypy with django-stubs, on the files pyproject.toml lists
+	$(BIN)/mypy
 
 up: migrate ## start the sandbox, web, three workers, beat and flower in the background
 	$(PY) bin/stack.py up

@@ -1,7 +1,10 @@
 """The ceiling for bench/ingress.py: a bare WSGI app answering "ok" under the same gunicorn."""
 
+from collections.abc import Callable
+from typing import Any
 
-def application(environ, start_response):  # type: ignore[no-untyped-def]
+
+def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
     body = b'{"ok":true}'
     length = int(environ.get("CONTENT_LENGTH") or 0)
     if length:
