@@ -307,6 +307,17 @@ def full_permissions() -> dict[str, bool]:
     return perms
 
 
+# Ids are shared by every world of the process and start from the clock (tenths of a second
+# since 2025), so neither a reset nor a restart hands out an update, user or chat id that was
+# used before: Telegram never reuses one, and the product rightly remembers them (a repeated
+# update id is dropped as a redelivery; a user's checks and claims are cached).
+_EPOCH_TENTHS = int((time.time() - 1_735_689_600) * 10)
+_UPDATE_IDS = itertools.count(100_000_001 + _EPOCH_TENTHS)
+_USER_IDS = itertools.count(7_000_000_001 + _EPOCH_TENTHS)
+_GROUP_IDS = itertools.count(4_000_000_001 + _EPOCH_TENTHS)
+_CHANNEL_IDS = itertools.count(1_002_000_000_001 + _EPOCH_TENTHS)
+
+
 class World:
     """All state of one sandbox. `on_update` is called for every update queued for a bot."""
 
@@ -326,13 +337,21 @@ class World:
         self.message_authors: dict[tuple[int, int | None, int], int] = {}
         self.updates: list[Update] = []
         self.on_update: Callable[[Bot, Update], None] = lambda bot, update: None
-        self._update_ids = itertools.count(100_000_001)
-        self._user_ids = itertools.count(7_000_000_001)
-        self._group_ids = itertools.count(4_000_000_001)
-        self._channel_ids = itertools.count(1_002_000_000_001)
+        self._update_ids = _UPDATE_IDS
+        self._user_ids = _USER_IDS
+        self._group_ids = _GROUP_IDS
+        self._channel_ids = _CHANNEL_IDS
         self._callback_ids = itertools.count(4_278_655_576_057_498_001)
 
     # ---- creation -------------------------------------------------------------------------
+
+    def _free_user_id(self) -> int:
+        """The next automatic user id that no user or bot holds yet (a bot's id comes from its
+        token, so it may already sit on the automatic sequence)."""
+        user_id = next(self._user_ids)
+        while user_id in self.users:
+            user_id = next(self._user_ids)
+        return user_id
 
     def add_user(
         self,
@@ -344,7 +363,7 @@ class World:
         is_premium: bool = False,
         is_bot: bool = False,
     ) -> User:
-        user_id = id if id is not None else next(self._user_ids)
+        user_id = id if id is not None else self._free_user_id()
         if user_id in self.users:
             raise ValueError(f"user {user_id} exists")
         if username and username.lower() in self.users_by_name:

@@ -93,3 +93,30 @@ def test_limits_are_on_by_default() -> None:
         20.0,
         1.0,
     )
+
+
+def test_automatic_user_ids_skip_a_bot_whose_token_took_the_next_one(sb: Sandbox) -> None:
+    # a bot's id comes from its token; the first automatic user id must not collide with it
+    first = sb.create_user("Probe")["id"]
+    sb.create_bot(f"{first + 1}:token-on-the-sequence", "on_sequence_bot")
+    after = sb.create_user("Ana")["id"]
+    assert after not in (first, first + 1)
+    assert (
+        requests.get(sb.api_url(f"{first + 1}:token-on-the-sequence", "getMe"), timeout=5).json()[
+            "result"
+        ]["id"]
+        == first + 1
+    )
+
+
+def test_update_user_and_chat_ids_never_repeat_after_a_reset(sb: Sandbox) -> None:
+    def new_ids() -> tuple[int, int, int]:
+        sb.create_bot(TOKEN, "guard_bot")
+        user = sb.create_user("Ana")["id"]
+        group = sb.create_chat("supergroup", title="G", owner_id=user)["id"]
+        return int(sb.start(user, "guard_bot")["update_ids"][0]), user, group
+
+    update, user, group = new_ids()
+    sb.reset()
+    update_after, user_after, group_after = new_ids()
+    assert update_after > update and user_after > user and group_after < group
