@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -29,8 +31,10 @@ def say(text: str) -> None:
 def manage(*args: str, stdin: str | None = None) -> str:
     result = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", *args],
-        cwd=ROOT, input=stdin, capture_output=True, text=True, check=True,
+        cwd=ROOT, input=stdin, capture_output=True, text=True, check=False,
     )  # fmt: skip
+    if result.returncode:
+        raise SystemExit(f"demo: manage.py {args[0]} failed:\n{result.stderr.strip()}")
     return result.stdout
 
 
@@ -45,7 +49,122 @@ def scene_add_bot(sandbox: Sandbox) -> None:
     print(f"  GMBot checked the token with getMe: {len(calls)} call(s) seen by the sandbox")
 
 
-SCENES: list[Callable[[Sandbox], None]] = [scene_add_bot]
+def wait_for(check: Callable[[], Any], timeout: float = 15) -> Any:
+    """Poll until the stack has done what the scene expects (the workers run asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise SystemExit(f"demo: GMBot did not answer in {timeout:.0f}s — see var/log/*.log")
+
+
+def scene_webhook(sandbox: Sandbox) -> None:
+    """The pipeline (SPEC W, T, Q): Telegram → webhook → queue `high` → worker → Telegram."""
+    bot = DEMO_BOT_USERNAME
+    web = os.environ.get("WEB_PORT", "8000")
+    say("The bot's webhook is set to the web process (a fresh secret, stored as a hash)")
+    manage("setwebhook", "--bot", bot, "--url", f"http://127.0.0.1:{web}")
+    print(f"  webhook → http://127.0.0.1:{web}/api/webhooks/telegram")
+
+    say("Ana opens the bot and sends /start: the update travels webhook → high → worker")
+    ana = sandbox.create_user("Ana", username="ana")["id"]
+    sandbox.start(ana, bot)
+    answer = wait_for(lambda: [c for c in sandbox.calls(bot=bot, method="sendMessage", chat_id=ana)
+                               if c["status"] == 200])[0]  # fmt: skip
+    delivered = sandbox.webhook(bot)["deliveries"]
+    print(f"  the sandbox delivered {len(delivered)} update(s) to the webhook; the bot answered:")
+    for line in answer["params"]["text"].splitlines():
+        print(f"  bot:  {line}" if line else "")
+
+
+def scene_guard(sandbox: Sandbox) -> None:
+    """GroupGuard (SPEC G3-G8): only the channel's subscribers may speak in the group."""
+    bot = DEMO_BOT_USERNAME
+
+    olga = sandbox.create_user("Olga", username="olga")["id"]
+    group = sandbox.create_chat("supergroup", title="Olga's fans", owner_id=olga)["id"]
+    channel = sandbox.create_chat("channel", title="Olga's news", username="olga_news",
+                                  owner_id=olga)["id"]  # fmt: skip
+    sandbox.add_bot(bot, group, status="administrator", can_delete_messages=True,
+                    can_restrict_members=True)  # fmt: skip
+    sandbox.add_bot(bot, channel, status="administrator")
+    say("Olga owns the group «Olga's fans» and the channel @olga_news; the bot is admin in both")
+
+    def group_texts() -> list[dict[str, Any]]:
+        calls = sandbox.calls(bot=bot, method="sendMessage", chat_id=group)
+        return [c for c in calls if c["status"] == 200]
+
+    def status(user: int) -> str:
+        return str(sandbox.member(group, user)["status"])
+
+    sandbox.message(olga, group, "/protect @olga_news")
+    reply = wait_for(lambda: [c for c in group_texts() if "Protection is active" in
+                              c["params"]["text"]])[0]  # fmt: skip
+    print("  Olga: /protect @olga_news")
+    for line in reply["params"]["text"].splitlines():
+        print(f"  bot:  {line}" if line else "")
+
+    say("Sam is subscribed to the channel; he joins and writes")
+    sam = sandbox.create_user("Sam")["id"]
+    sandbox.set_member(channel, sam, "member")
+    sandbox.join(sam, group)
+    sam_message = sandbox.message(sam, group, "Hi all!")["message_id"]
+    time.sleep(1)
+    print(f"  Sam is {status(sam)}, his message is still there: "
+          f"{any(m['message_id'] == sam_message for m in sandbox.messages(group))}")  # fmt: skip
+
+    say("Nina and Nick are not subscribed: Nina joins, Nick was already in the group and writes")
+    nina = sandbox.create_user("Nina")["id"]
+    nick = sandbox.create_user("Nick")["id"]
+    sandbox.set_member(group, nick, "member", by=olga)
+    wait_for(lambda: status(nick) == "restricted")  # the bot saw him arrive and muted him
+    sandbox.set_member(group, nick, "member", by=olga)  # Olga lifts it by hand
+    sandbox.join(nina, group)
+    nick_message = sandbox.message(nick, group, "Cheap followers, DM me")["message_id"]
+    wait_for(lambda: status(nina) == "restricted" and status(nick) == "restricted")
+    deleted = any(m["message_id"] == nick_message and m.get("deleted")
+                  for m in sandbox.messages(group, include_deleted=True))  # fmt: skip
+    print(f"  Nina is {status(nina)}; Nick is {status(nick)} and his message deleted: {deleted}")
+    warnings = wait_for(lambda: [c for c in group_texts() if "reply_markup" in c["params"]])
+    for warning in warnings:
+        buttons = [b["text"] for row in warning["params"]["reply_markup"]["inline_keyboard"]
+                   for b in row]  # fmt: skip
+        print(f"  bot:  {warning['params']['text']}   {buttons}")
+
+    say("Nina presses «I've joined» before joining, then joins @olga_news and presses again")
+    nina_warning = next(w for w in warnings if "Nina" in w["params"]["text"])
+    warning_id = nina_warning["response"]["result"]["message_id"]
+    sandbox.press(nina, group, warning_id)
+    alert = wait_for(lambda: sandbox.calls(bot=bot, method="answerCallbackQuery"))[-1]
+    print(f"  alert: {alert['params']['text']}")
+    sandbox.set_member(channel, nina, "member")
+    sandbox.press(nina, group, warning_id)
+    wait_for(lambda: status(nina) == "member")
+    alert = sandbox.calls(bot=bot, method="answerCallbackQuery")[-1]
+    print(f"  alert: {alert['params']['text']}")
+    print(f"  Nina is {status(nina)} again; her warning is gone: "
+          f"{all(m['message_id'] != warning_id for m in sandbox.messages(group))}")  # fmt: skip
+
+    say("Sam leaves @olga_news")
+    sandbox.leave(sam, channel)
+    wait_for(lambda: status(sam) == "restricted")
+    print(f"  Sam is {status(sam)} in the group and was warned again")
+
+    sandbox.message(olga, group, "/status")
+    report = wait_for(lambda: [c for c in group_texts() if c["params"]["text"].startswith("🛡 Pro")])
+    say("Summary")
+    print("  Olga: /status")
+    for line in report[-1]["params"]["text"].splitlines():
+        print(f"  bot:  {line}")
+    restricts = len(sandbox.calls(bot=bot, method="restrictChatMember"))
+    deletes = len(sandbox.calls(bot=bot, method="deleteMessage"))
+    print(f"  one command protected the group; {restricts} restrictions and {deletes} deletions "
+          "later, only subscribers of @olga_news can write in «Olga's fans».")  # fmt: skip
+
+
+SCENES: list[Callable[[Sandbox], None]] = [scene_add_bot, scene_webhook, scene_guard]
 
 
 def main() -> int:
