@@ -22,7 +22,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._stack import free_port, production_env  # noqa: E402
 from sandbox.client import Sandbox  # noqa: E402
 
 BENCH_DB = "gmbot_bench_guard"
@@ -47,30 +47,12 @@ SUBSCRIBED_SHARE = 0.6
 MIX = {"subscriber": 0.7, "non_subscriber": 0.1, "join": 0.1, "verify": 0.05, "leave": 0.05}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def bench_env(sandbox_port: int, web_port: int) -> dict[str, str]:
-    from cryptography.fernet import Fernet
-
-    return dict(
-        os.environ,
-        PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
-        DEBUG="0",
-        SECRET_KEY="bench-" + Fernet.generate_key().decode(),
-        BOT_TOKEN_KEYS=Fernet.generate_key().decode(),
-        SECURE_SSL_REDIRECT="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}",
-        REDIS_URL=BENCH_REDIS,
-        CELERY_BROKER_URL="",
-        CELERY_RESULT_BACKEND="",
+    return production_env(
+        BENCH_DB,
+        BENCH_REDIS,
         TELEGRAM_API_URL=f"http://127.0.0.1:{sandbox_port}",
         WEB_BIND=f"127.0.0.1:{web_port}",
-        LOG_LEVEL="WARNING",
     )
 
 

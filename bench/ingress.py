@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._stack import free_port, production_env  # noqa: E402
+
 BENCH_DB = "gmbot_bench"
 BENCH_REDIS = "redis://127.0.0.1:6379/14"
 SECRET = "bench-webhook-secret-0123456789"  # noqa: S105 - a throwaway for this local run
@@ -68,24 +70,6 @@ def update_template() -> str:
     return raw
 
 
-def bench_env() -> dict[str, str]:
-    from cryptography.fernet import Fernet
-
-    return dict(
-        os.environ,
-        DEBUG="0",
-        SECRET_KEY="bench-" + Fernet.generate_key().decode(),
-        BOT_TOKEN_KEYS=Fernet.generate_key().decode(),
-        SECURE_SSL_REDIRECT="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}",
-        REDIS_URL=BENCH_REDIS,
-        CELERY_BROKER_URL="",
-        CELERY_RESULT_BACKEND="",
-        LOG_LEVEL="WARNING",
-    )
-
-
 def prepare(env: dict[str, str]) -> None:
     subprocess.run([str(ROOT / "bin" / "services.sh"), BENCH_DB], check=True)
     subprocess.run(
@@ -101,14 +85,6 @@ def prepare(env: dict[str, str]) -> None:
     subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True
     )
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_gunicorn(app: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -168,7 +144,7 @@ def main() -> int:
 
     import redis
 
-    env = bench_env()
+    env = production_env(BENCH_DB, BENCH_REDIS)
     prepare(env)
     broker = redis.Redis.from_url(BENCH_REDIS)
     workdir = Path(tempfile.mkdtemp(prefix="gmbot-bench-"))
@@ -204,10 +180,10 @@ def main() -> int:
         print(f"{label:16} {connections:>5} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
               f"{r['non_2xx']:>8} {queued if label.startswith('gmbot') else '-':>8}")  # fmt: skip
         answered = r["requests"] - r["non_2xx"]
-        # wrk stops counting with requests still in flight, so up to `connections` more jobs
-        # than answers counted is expected; fewer would mean an answered update was lost.
-        if label.startswith("gmbot") and not answered <= queued <= answered + connections:
-            print(f"  ! {answered} answered 200 but {queued} jobs queued")
+        # wrk stops counting with requests still in flight (and does not count a request it timed
+        # out), so more jobs than answers counted is expected; fewer would mean a lost update.
+        if label.startswith("gmbot") and queued < answered:
+            print(f"  ! {answered} answered 200 but only {queued} jobs queued")
     broker.flushdb()
     shutil.rmtree(workdir, ignore_errors=True)
     return 0
