@@ -9,9 +9,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+# ../shared beside the checkout, as for the update payloads (tests/ingress).
 SPEC_CANDIDATES = (
     Path(__file__).resolve().parents[3] / "shared" / "telegram-bot-api" / "api.json",
-    Path("/work/shared/telegram-bot-api/api.json"),
 )
 
 
