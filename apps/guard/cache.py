@@ -123,10 +123,7 @@ def remember_admins(bot: int, chat: int, ids: Iterable[int]) -> None:
 
 
 def forget_admins(bot: int, chat: int) -> None:
-    try:
-        get_redis().delete(f"gmbot:guard:admins:{bot}:{chat}")
-    except redis.RedisError:
-        _unavailable("an admin list could not be dropped")
+    _drop(f"gmbot:guard:admins:{bot}:{chat}", "an admin list could not be dropped")
 
 
 def _claim(key: str, seconds: int, what: str) -> bool:
@@ -137,11 +134,16 @@ def _claim(key: str, seconds: int, what: str) -> bool:
         return True
 
 
-def _release(key: str) -> None:
+def _drop(key: str, what: str) -> None:
+    """Delete a key; without Redis, log `what` went undone (the key expires on its own)."""
     try:
         get_redis().delete(key)
     except redis.RedisError:
-        _unavailable("a claim could not be released")
+        _unavailable(what)
+
+
+def _release(key: str) -> None:
+    _drop(key, "a claim could not be released")
 
 
 def claim_warning(bot: int, chat: int, user: int) -> bool:
@@ -234,7 +236,4 @@ def recorded(group: int, user: int, status: str) -> None:
 
 
 def forget_recorded(group: int, user: int) -> None:
-    try:
-        get_redis().delete(_seen_key(group, user))
-    except redis.RedisError:
-        _unavailable("a member's recorded status could not be dropped")
+    _drop(_seen_key(group, user), "a member's recorded status could not be dropped")

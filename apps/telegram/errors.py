@@ -70,38 +70,36 @@ class TransientError(TelegramError):
     """5xx, timeout or connection error: worth another try after a backoff."""
 
 
-class Unreachable(TelegramError):
+class _Refused(TelegramError):
+    """An answer Telegram gave for good, named by `reason` (DEFAULT_REASON when unrecognised)."""
+
+    DEFAULT_REASON = ""
+
+    def __init__(
+        self,
+        description: str,
+        method: str = "",
+        error_code: int | None = None,
+        chat_id: int | str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(description, method, error_code, chat_id)
+        self.reason = reason or self.DEFAULT_REASON
+        self._extend_args(self.reason)
+
+
+class Unreachable(_Refused):
     """Forbidden: the bot was kicked or blocked, or the user or chat is gone.
 
     `reason` is one of FORBIDDEN_REASONS' values, or 'forbidden'."""
 
-    def __init__(
-        self,
-        description: str,
-        method: str = "",
-        error_code: int | None = None,
-        chat_id: int | str | None = None,
-        reason: str = "forbidden",
-    ) -> None:
-        super().__init__(description, method, error_code, chat_id)
-        self.reason = reason
-        self._extend_args(reason)
+    DEFAULT_REASON = "forbidden"
 
 
-class BadRequest(TelegramError):
+class BadRequest(_Refused):
     """A request Telegram refused; `reason` is one of REASONS' values, or 'bad_request'."""
 
-    def __init__(
-        self,
-        description: str,
-        method: str = "",
-        error_code: int | None = None,
-        chat_id: int | str | None = None,
-        reason: str = "bad_request",
-    ) -> None:
-        super().__init__(description, method, error_code, chat_id)
-        self.reason = reason
-        self._extend_args(reason)
+    DEFAULT_REASON = "bad_request"
 
 
 class ChatMigrated(TelegramError):
