@@ -28,6 +28,7 @@ from collections.abc import Iterable
 import redis
 from django.core.cache import cache as django_cache
 
+from gmbot import claims
 from gmbot.redis import get_redis
 
 logger = logging.getLogger(__name__)
@@ -127,11 +128,10 @@ def forget_admins(bot: int, chat: int) -> None:
 
 
 def _claim(key: str, seconds: int, what: str) -> bool:
-    try:
-        return bool(get_redis().set(key, "1", nx=True, ex=seconds))
-    except redis.RedisError:
-        _unavailable(f"{what} is not deduplicated")
-        return True
+    # Fails open (SPEC G9): without Redis the member is still checked and told, maybe twice.
+    return claims.claim(
+        key, seconds, fail_open=True, note=f"guard: Redis unavailable, {what} is not deduplicated"
+    )
 
 
 def _drop(key: str, what: str) -> None:
@@ -143,7 +143,7 @@ def _drop(key: str, what: str) -> None:
 
 
 def _release(key: str) -> None:
-    _drop(key, "a claim could not be released")
+    claims.release(key, note="guard: Redis unavailable, a claim could not be released")
 
 
 def claim_warning(bot: int, chat: int, user: int) -> bool:
