@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from apps.chats.models import Channel, Group, GroupChannelLink, GroupMember
+from apps.chats.models import Channel, Group, GroupChannelLink, GroupMember, UnreachableChat
 
 
 class ChannelLinkInline(admin.TabularInline):
@@ -49,3 +51,22 @@ class GroupMemberAdmin(admin.ModelAdmin):
     search_fields = ["user_id", "group__title", "group__chat_id"]
     readonly_fields = ["created_at"]
     autocomplete_fields = ["group"]
+
+
+@admin.register(UnreachableChat)
+class UnreachableChatAdmin(admin.ModelAdmin):
+    # Rows are written from Telegram's 403 answers; staff only read or clear them.
+    list_display = ["chat_id", "bot", "reason", "description", "marked_at"]
+    list_filter = ["reason", "bot"]
+    search_fields = ["chat_id", "description"]
+    readonly_fields = ["bot", "chat_id", "reason", "description", "marked_at"]
+    date_hierarchy = "marked_at"
+    actions = ["mark_reachable"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Mark reachable again (the bot will try these chats)")
+    def mark_reachable(self, request: HttpRequest, queryset: QuerySet[UnreachableChat]) -> None:
+        deleted, _ = queryset.delete()
+        self.message_user(request, f"{deleted} chat(s) marked reachable.")

@@ -29,7 +29,7 @@ from apps.bots.models import Bot, Owner
 from apps.bots.services import BotRef
 from apps.chats.models import Channel, Group, GroupChannelLink, GroupMember
 from apps.guard import cache, keyboards, texts
-from apps.telegram.client import telebot_for
+from apps.telegram.client import telebot_for_token
 from apps.telegram.errors import BadRequest, TelegramError, Unreachable
 
 logger = logging.getLogger(__name__)
@@ -770,7 +770,7 @@ def do_verify_recent_members() -> dict[str, int]:
         protection = protections[group.pk]
         if protection is None or not protection.active:
             continue
-        telebot = telebot_for(bot_row)
+        telebot = telebot_for_token(bot_row.token)
         with enforcing(telebot, bot, protection):
             missing = check_missing_channels(
                 telebot, bot, protection.channels, row.user_id, use_cache=False
