@@ -21,15 +21,13 @@ from typing import Any, cast
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
-from telebot import TeleBot
 from telebot.types import CallbackQuery, ChatMember, ChatMemberUpdated, ChatPermissions, Message
 from telebot.types import User as TgUser
 
-from apps.bots.models import Bot, Owner
-from apps.bots.services import BotRef
+from apps.bots.context import BotContext, context_for
+from apps.bots.models import Owner
 from apps.chats.models import Channel, Group, GroupChannelLink, GroupMember
 from apps.guard import cache, keyboards, texts
-from apps.telegram.client import telebot_for_token
 from apps.telegram.errors import BadRequest, TelegramError, Unreachable
 
 logger = logging.getLogger(__name__)
@@ -74,7 +72,7 @@ class Protection:
         return value if isinstance(value, str) and value else DEFAULT_PARAMS[name]
 
 
-def protection_for(bot: BotRef, chat_id: int) -> Protection | None:
+def protection_for(bot: BotContext, chat_id: int) -> Protection | None:
     """The group's protection if it is enabled and requires at least one channel.
 
     Every message in a group asks, so the answer is cached (cache.protection: dropped whenever
@@ -101,7 +99,7 @@ def is_subscribed(member: ChatMember) -> bool:
     return member.status == "restricted" and bool(getattr(member, "is_member", False))
 
 
-def is_exempt_sender(message: Message, bot: BotRef) -> bool:
+def is_exempt_sender(message: Message, bot: BotContext) -> bool:
     """Senders never touched, decided from the message alone (no call): automatic forwards from
     the linked channel, anonymous admins and anyone posting as a chat (restrictChatMember cannot
     reach a chat), the bot itself, Telegram's service account and other bots."""
@@ -111,26 +109,25 @@ def is_exempt_sender(message: Message, bot: BotRef) -> bool:
     return user is None or user.is_bot or user.id in (SERVICE_ACCOUNT_ID, bot.telegram_id)
 
 
-def check_is_admin(telebot: TeleBot, bot: BotRef, chat_id: int, user_id: int) -> bool:
+def check_is_admin(bot: BotContext, chat_id: int, user_id: int) -> bool:
     """Whether the user is the group's creator or an admin (admin list cached briefly)."""
     admins = cache.admin_ids(bot.telegram_id, chat_id)
     if admins is None:
-        admins = {member.user.id for member in telebot.get_chat_administrators(chat_id)}
+        admins = {member.user.id for member in bot.telebot.get_chat_administrators(chat_id)}
         cache.remember_admins(bot.telegram_id, chat_id, admins)
     return user_id in admins
 
 
-def check_caller_is_admin(telebot: TeleBot, bot: BotRef, message: Message) -> bool:
+def check_caller_is_admin(bot: BotContext, message: Message) -> bool:
     """A command's sender is an admin; an anonymous admin (posting as the group) counts."""
     if message.sender_chat is not None and message.sender_chat.id == message.chat.id:
         return True
     user = message.from_user
-    return user is not None and check_is_admin(telebot, bot, message.chat.id, user.id)
+    return user is not None and check_is_admin(bot, message.chat.id, user.id)
 
 
 def check_missing_channels(
-    telebot: TeleBot,
-    bot: BotRef,
+    bot: BotContext,
     channels: list[Channel],
     user_id: int,
     *,
@@ -150,7 +147,7 @@ def check_missing_channels(
         subscribed = known.get(channel.chat_id)
         if subscribed is None or (not subscribed and not trust_negative):
             misses += 1
-            subscribed = is_subscribed(telebot.get_chat_member(channel.chat_id, user_id))
+            subscribed = is_subscribed(bot.telebot.get_chat_member(channel.chat_id, user_id))
             cache.remember(bot.telegram_id, channel.chat_id, user_id, subscribed)
         else:
             hits += 1
@@ -189,23 +186,22 @@ def channel_names(channels: list[Channel]) -> str:
     return ", ".join(str(channel) for channel in channels)
 
 
-def mute(telebot: TeleBot, chat_id: int, user_id: int) -> None:
-    telebot.restrict_chat_member(
+def mute(bot: BotContext, chat_id: int, user_id: int) -> None:
+    bot.telebot.restrict_chat_member(
         chat_id, user_id, permissions=MUTED, use_independent_chat_permissions=True
     )
 
 
-def unmute(telebot: TeleBot, chat_id: int, user_id: int) -> None:
+def unmute(bot: BotContext, chat_id: int, user_id: int) -> None:
     """Give the member the group's default permissions back (no until_date: for good)."""
-    defaults = telebot.get_chat(chat_id).permissions or ChatPermissions(can_send_messages=True)
-    telebot.restrict_chat_member(
+    defaults = bot.telebot.get_chat(chat_id).permissions or ChatPermissions(can_send_messages=True)
+    bot.telebot.restrict_chat_member(
         chat_id, user_id, permissions=defaults, use_independent_chat_permissions=True
     )
 
 
 def warn(
-    telebot: TeleBot,
-    bot: BotRef,
+    bot: BotContext,
     protection: Protection,
     user: TgUser,
     missing: list[Channel],
@@ -222,7 +218,7 @@ def warn(
         missing, user.id, protection.param("join_button"), protection.param("verify_button")
     )
     try:
-        sent = telebot.send_message(chat_id, text, reply_markup=markup)
+        sent = bot.telebot.send_message(chat_id, text, reply_markup=markup)
     except BaseException:
         cache.release_warning(bot.telegram_id, chat_id, user.id)  # a retry may warn again
         raise
@@ -231,7 +227,7 @@ def warn(
 
 
 @contextmanager
-def enforcing(telebot: TeleBot, bot: BotRef, protection: Protection) -> Iterator[None]:
+def enforcing(bot: BotContext, protection: Protection) -> Iterator[None]:
     """Run enforcement calls for one group; a lost right pauses the group instead of failing
     (so nothing retries in a loop), a target who became an admin meanwhile is left alone."""
     group = protection.group
@@ -239,50 +235,53 @@ def enforcing(telebot: TeleBot, bot: BotRef, protection: Protection) -> Iterator
         yield
     except BadRequest as exc:
         if exc.reason in LOST_RIGHTS_REASONS:
-            do_pause(telebot, group, "not_enough_rights")
+            do_pause(bot, group, "not_enough_rights")
         elif exc.reason == "user_is_admin":
             cache.forget_admins(bot.telegram_id, group.chat_id)
         else:
             raise
     except Unreachable as exc:
         if exc.chat_id == group.chat_id:
-            do_pause(telebot, group, "removed")
+            do_pause(bot, group, "removed")
         elif any(exc.chat_id == channel.chat_id for channel in protection.channels):
-            do_pause(telebot, group, "channel_demoted", channel=str(exc.chat_id))
+            do_pause(bot, group, "channel_demoted", channel=str(exc.chat_id))
         else:
             raise
 
 
-def do_enforce_message(telebot: TeleBot, bot: BotRef, message: Message) -> None:
+def do_enforce_message(bot: BotContext, message: Message) -> bool:
     """A message in a group: a non-subscriber's is deleted (unless the group chose mute only),
-    the sender muted and warned. Locks nothing; the member row is upserted."""
+    the sender muted and warned. Returns whether it acted on the sender. Locks nothing; the
+    member row is upserted."""
     if is_exempt_sender(message, bot):
-        return
+        return False
     protection = protection_for(bot, message.chat.id)
     if protection is None or not protection.active:
-        return
+        return False
     user = message.from_user
     assert user is not None  # is_exempt_sender returned True otherwise
     group = protection.group
-    with enforcing(telebot, bot, protection):
-        if check_is_admin(telebot, bot, group.chat_id, user.id):
-            return
-        missing = check_missing_channels(telebot, bot, protection.channels, user.id)
+    with enforcing(bot, protection):
+        if check_is_admin(bot, group.chat_id, user.id):
+            return False
+        missing = check_missing_channels(bot, protection.channels, user.id)
         if not missing:
             record_member(group.pk, user.id, GroupMember.Status.VERIFIED, active=True)
-            return
+            return False
         if protection.param("mode") == "delete":
-            telebot.delete_message(group.chat_id, message.message_id)
-        mute(telebot, group.chat_id, user.id)
+            bot.telebot.delete_message(group.chat_id, message.message_id)
+        mute(bot, group.chat_id, user.id)
         record_member(group.pk, user.id, GroupMember.Status.RESTRICTED)
-        warn(telebot, bot, protection, user, missing)
+        warn(bot, protection, user, missing)
         logger.info(
             "guard: muted user=%s group=%s bot=%s missing=%s",
             user.id, group.chat_id, bot.id, [c.chat_id for c in missing],
         )  # fmt: skip
+        return True
+    return True  # a lost right paused the group instead: the sender is not answered either
 
 
-def do_enforce_join(telebot: TeleBot, bot: BotRef, chat_id: int, user: TgUser) -> None:
+def do_enforce_join(bot: BotContext, chat_id: int, user: TgUser) -> None:
     """A member joined: if any linked channel is missing, mute at once and warn. Acts once per
     (group, user) within cache.JOIN_WINDOW, since Telegram reports a join twice. Locks nothing."""
     if user.is_bot or user.id == SERVICE_ACCOUNT_ID:
@@ -294,20 +293,20 @@ def do_enforce_join(telebot: TeleBot, bot: BotRef, chat_id: int, user: TgUser) -
         return
     group = protection.group
     try:
-        with enforcing(telebot, bot, protection):
-            missing = check_missing_channels(telebot, bot, protection.channels, user.id)
+        with enforcing(bot, protection):
+            missing = check_missing_channels(bot, protection.channels, user.id)
             if not missing:
                 record_member(group.pk, user.id, GroupMember.Status.VERIFIED)
                 return
-            mute(telebot, chat_id, user.id)
+            mute(bot, chat_id, user.id)
             record_member(group.pk, user.id, GroupMember.Status.RESTRICTED)
-            warn(telebot, bot, protection, user, missing)
+            warn(bot, protection, user, missing)
     except BaseException:
         cache.release_join(bot.telegram_id, chat_id, user.id)  # the retry must act
         raise
 
 
-def do_verify(telebot: TeleBot, bot: BotRef, query: CallbackQuery) -> None:
+def do_verify(bot: BotContext, query: CallbackQuery) -> None:
     """The "I've joined" button: only the warned user may press it; a fresh check (no negative
     cache); subscribed → unmuted and the warnings deleted, otherwise an alert naming what is
     missing. Locks nothing."""
@@ -317,36 +316,34 @@ def do_verify(telebot: TeleBot, bot: BotRef, query: CallbackQuery) -> None:
     if target is None or message is None:
         return
     if presser != target:
-        _answer(telebot, query, texts.VERIFY_NOT_YOURS)
+        _answer(bot, query, texts.VERIFY_NOT_YOURS)
         return
     chat_id = message.chat.id
     protection = protection_for(bot, chat_id)
     if protection is None:
         # Protection was switched off after the warning: nothing to check, lift our mute.
-        unmute(telebot, chat_id, presser)
-        _delete_warnings(telebot, bot, chat_id, presser, message.message_id)
-        _answer(telebot, query, texts.VERIFY_NOT_PROTECTED)
+        unmute(bot, chat_id, presser)
+        _delete_warnings(bot, chat_id, presser, message.message_id)
+        _answer(bot, query, texts.VERIFY_NOT_PROTECTED)
         return
     if not protection.active:
-        _answer(telebot, query, texts.VERIFY_PAUSED)
+        _answer(bot, query, texts.VERIFY_PAUSED)
         return
-    with enforcing(telebot, bot, protection):
-        missing = check_missing_channels(
-            telebot, bot, protection.channels, presser, trust_negative=False
-        )
+    with enforcing(bot, protection):
+        missing = check_missing_channels(bot, protection.channels, presser, trust_negative=False)
         if missing:
-            _answer(telebot, query, texts.VERIFY_MISSING.format(channels=channel_names(missing)))
+            _answer(bot, query, texts.VERIFY_MISSING.format(channels=channel_names(missing)))
             return
-        unmute(telebot, chat_id, presser)
+        unmute(bot, chat_id, presser)
         record_member(protection.group.pk, presser, GroupMember.Status.VERIFIED)
         cache.release_warning(bot.telegram_id, chat_id, presser)
-        _delete_warnings(telebot, bot, chat_id, presser, message.message_id)
-        _answer(telebot, query, texts.VERIFY_DONE)
+        _delete_warnings(bot, chat_id, presser, message.message_id)
+        _answer(bot, query, texts.VERIFY_DONE)
 
 
-def _answer(telebot: TeleBot, query: CallbackQuery, text: str) -> None:
+def _answer(bot: BotContext, query: CallbackQuery, text: str) -> None:
     try:
-        telebot.answer_callback_query(query.id, text, show_alert=True)
+        bot.telebot.answer_callback_query(query.id, text, show_alert=True)
     except BadRequest as exc:
         if exc.reason != "query_too_old":
             raise
@@ -354,14 +351,12 @@ def _answer(telebot: TeleBot, query: CallbackQuery, text: str) -> None:
         logger.info("guard: callback %s answered too late", query.id)
 
 
-def _delete_warnings(
-    telebot: TeleBot, bot: BotRef, chat_id: int, user_id: int, pressed: int
-) -> None:
+def _delete_warnings(bot: BotContext, chat_id: int, user_id: int, pressed: int) -> None:
     for message_id in {pressed} | cache.pop_warning_messages(bot.telegram_id, chat_id, user_id):
-        telebot.delete_message(chat_id, message_id)  # already deleted counts as done
+        bot.telebot.delete_message(chat_id, message_id)  # already deleted counts as done
 
 
-def do_member_changed(telebot: TeleBot, bot: BotRef, update: ChatMemberUpdated) -> None:
+def do_member_changed(bot: BotContext, update: ChatMemberUpdated) -> None:
     """A `chat_member` update: in a channel it refreshes the cache and enforces a leave; in a
     group it drops a stale admin list and treats an arrival as a join. Our own restrictions
     come back as chat_member updates too; they change nothing."""
@@ -374,13 +369,13 @@ def do_member_changed(telebot: TeleBot, bot: BotRef, update: ChatMemberUpdated) 
         was, now = is_subscribed(old), is_subscribed(new)
         cache.remember(bot.telegram_id, chat.id, user.id, now)
         if was and not now:
-            do_enforce_channel_leave(telebot, bot, chat.id, user)
+            do_enforce_channel_leave(bot, chat.id, user)
         return
     if old.status in ADMIN_STATUSES or new.status in ADMIN_STATUSES:
         cache.forget_admins(bot.telegram_id, chat.id)
         return
     if not _in_chat(old) and _in_chat(new):
-        do_enforce_join(telebot, bot, chat.id, user)
+        do_enforce_join(bot, chat.id, user)
 
 
 def _in_chat(member: ChatMember) -> bool:
@@ -389,7 +384,7 @@ def _in_chat(member: ChatMember) -> bool:
     )
 
 
-def do_enforce_channel_leave(telebot: TeleBot, bot: BotRef, channel_id: int, user: TgUser) -> None:
+def do_enforce_channel_leave(bot: BotContext, channel_id: int, user: TgUser) -> None:
     """The user left an enforced channel: mute and warn them in every protected group linked to
     it where they are a member who can still write. Groups where we have seen them come first
     (each group costs a getChatMember, and a mute should not wait behind the others); the rest
@@ -410,16 +405,16 @@ def do_enforce_channel_leave(telebot: TeleBot, bot: BotRef, channel_id: int, use
         protection = protection_for(bot, group.chat_id)
         if protection is None:
             continue
-        with enforcing(telebot, bot, protection):
-            member = telebot.get_chat_member(group.chat_id, user.id)
+        with enforcing(bot, protection):
+            member = bot.telebot.get_chat_member(group.chat_id, user.id)
             if not _in_chat(member) or not getattr(member, "can_send_messages", True):
                 continue  # not in the group, an admin, or muted already
-            missing = check_missing_channels(telebot, bot, protection.channels, user.id)
+            missing = check_missing_channels(bot, protection.channels, user.id)
             if not missing:
                 continue
-            mute(telebot, group.chat_id, user.id)
+            mute(bot, group.chat_id, user.id)
             record_member(group.pk, user.id, GroupMember.Status.RESTRICTED)
-            warn(telebot, bot, protection, user, missing, texts.LEFT_CHANNEL_WARNING)
+            warn(bot, protection, user, missing, texts.LEFT_CHANNEL_WARNING)
             logger.info(
                 "guard: user=%s left channel=%s, muted in group=%s",
                 user.id, channel_id, group.chat_id,
@@ -429,7 +424,7 @@ def do_enforce_channel_leave(telebot: TeleBot, bot: BotRef, channel_id: int, use
 # ---- lost rights (G10) ------------------------------------------------------------------------
 
 
-def do_bot_status_changed(telebot: TeleBot, bot: BotRef, update: ChatMemberUpdated) -> None:
+def do_bot_status_changed(bot: BotContext, update: ChatMemberUpdated) -> None:
     """`my_chat_member`: the bot was demoted or removed in a group or a channel; every affected
     protected group is paused and its owner told. A promotion changes nothing by itself: the
     owner runs /reactivate, which checks everything again."""
@@ -446,14 +441,14 @@ def do_bot_status_changed(telebot: TeleBot, bot: BotRef, update: ChatMemberUpdat
         ).distinct()
         name = f"@{chat.username}" if chat.username else (chat.title or str(chat.id))
         for linked in groups:
-            do_pause(telebot, linked, "channel_demoted", channel=name)
+            do_pause(bot, linked, "channel_demoted", channel=name)
         return
     reason = _lost_right(new)
     if reason is None:
         return
     group = Group.objects.filter(bot_id=bot.id, chat_id=chat.id, enabled=True).first()
     if group is not None:
-        do_pause(telebot, group, reason)
+        do_pause(bot, group, reason)
 
 
 def _lost_right(member: ChatMember) -> str | None:
@@ -467,7 +462,7 @@ def _lost_right(member: ChatMember) -> str | None:
     return None
 
 
-def do_pause(telebot: TeleBot, group: Group, reason: str, **details: str) -> bool:
+def do_pause(bot: BotContext, group: Group, reason: str, **details: str) -> bool:
     """Pause protection and tell the owner in a private chat, once: the pause is claimed with a
     conditional update of the group's row, so only the first of concurrent reports writes to
     the owner. Returns whether this call paused the group."""
@@ -489,7 +484,7 @@ def do_pause(telebot: TeleBot, group: Group, reason: str, **details: str) -> boo
         group=group.title or group.chat_id, reason=text, channels=channels
     )
     try:
-        telebot.send_message(group.owner.telegram_id, message)
+        bot.telebot.send_message(group.owner.telegram_id, message)
     except (Unreachable, BadRequest) as exc:
         # The owner never started the bot (or blocked it): /status in the group still shows why.
         logger.info("guard: could not tell owner=%s of the pause: %s", group.owner.telegram_id, exc)
@@ -529,13 +524,13 @@ def parse_channel_refs(args: list[str]) -> list[str | int]:
     return refs
 
 
-def check_setup(telebot: TeleBot, bot: BotRef, chat_id: int, refs: list[str | int]) -> SetupReport:
+def check_setup(bot: BotContext, chat_id: int, refs: list[str | int]) -> SetupReport:
     """Everything protection needs, checked in order: the caller is an admin (the handler
     checked), the bot is an admin of the group with the rights to delete and restrict, and an
     admin of every channel. Makes only read calls."""
     report = SetupReport()
     report.passed(texts.CHECK_CALLER_ADMIN)
-    me = telebot.get_chat_member(chat_id, bot.telegram_id)
+    me = bot.telebot.get_chat_member(chat_id, bot.telegram_id)
     if me.status != "administrator":
         report.failed(texts.CHECK_BOT_ADMIN)
     else:
@@ -555,7 +550,7 @@ def check_setup(telebot: TeleBot, bot: BotRef, chat_id: int, refs: list[str | in
     for ref in refs:
         shown = str(ref)
         try:
-            chat = telebot.get_chat(ref)
+            chat = bot.telebot.get_chat(ref)
         except (BadRequest, Unreachable):
             report.failed(texts.CHECK_CHANNEL_NOT_FOUND.format(channel=shown))
             continue
@@ -565,7 +560,7 @@ def check_setup(telebot: TeleBot, bot: BotRef, chat_id: int, refs: list[str | in
             report.failed(texts.CHECK_NOT_A_CHANNEL.format(channel=shown))
             continue
         try:
-            mine = telebot.get_chat_member(chat.id, bot.telegram_id)
+            mine = bot.telebot.get_chat_member(chat.id, bot.telegram_id)
             is_admin = mine.status == "administrator"
         except (BadRequest, Unreachable):
             is_admin = False
@@ -578,25 +573,25 @@ def check_setup(telebot: TeleBot, bot: BotRef, chat_id: int, refs: list[str | in
                 "chat_id": chat.id,
                 "title": chat.title or "",
                 "username": chat.username or "",
-                "invite_link": _invite_link(telebot, chat.id, chat.username, chat.invite_link),
+                "invite_link": _invite_link(bot, chat.id, chat.username, chat.invite_link),
             }
         )
     return report
 
 
-def _invite_link(telebot: TeleBot, chat_id: int, username: str | None, link: str | None) -> str:
+def _invite_link(bot: BotContext, chat_id: int, username: str | None, link: str | None) -> str:
     """A link for the Join button of a private channel (public ones use t.me/<username>)."""
     if username or link:
         return link or ""
     try:
-        return str(telebot.export_chat_invite_link(chat_id))
+        return str(bot.telebot.export_chat_invite_link(chat_id))
     except TelegramError:
         return ""  # the warning still carries the verify button
 
 
 @transaction.atomic
 def do_protect(
-    bot: BotRef, chat_id: int, title: str, owner: TgUser | None, channels: list[dict[str, Any]]
+    bot: BotContext, chat_id: int, title: str, owner: TgUser | None, channels: list[dict[str, Any]]
 ) -> Protection:
     """Record owner, group, channels and links, and (re)start protection. Locks the group's row
     (select_for_update) so two concurrent /protect leave one consistent set."""
@@ -623,17 +618,17 @@ def do_protect(
     return Protection(group, linked)
 
 
-def check_owner(telebot: TeleBot, message: Message) -> TgUser | None:
+def check_owner(bot: BotContext, message: Message) -> TgUser | None:
     """Who owns the protection: the caller, or for an anonymous admin the group's creator."""
     if message.sender_chat is None:
         return message.from_user
-    for admin in telebot.get_chat_administrators(message.chat.id):
+    for admin in bot.telebot.get_chat_administrators(message.chat.id):
         if admin.status == "creator":
             return admin.user
     return None
 
 
-def do_unprotect(bot: BotRef, chat_id: int, refs: list[str | int]) -> tuple[str, bool]:
+def do_unprotect(bot: BotContext, chat_id: int, refs: list[str | int]) -> tuple[str, bool]:
     """Unlink the named channels, or switch protection off without any. Returns the reply and
     whether it changed anything. Locks nothing beyond the rows deleted or updated."""
     group = Group.objects.filter(bot_id=bot.id, chat_id=chat_id, enabled=True).first()
@@ -660,7 +655,7 @@ def do_unprotect(bot: BotRef, chat_id: int, refs: list[str | int]) -> tuple[str,
     return "\n".join(replies), True
 
 
-def status_text(bot: BotRef, chat_id: int) -> str:
+def status_text(bot: BotContext, chat_id: int) -> str:
     group = Group.objects.filter(bot_id=bot.id, chat_id=chat_id).first()
     if group is None:
         return texts.NOT_PROTECTED
@@ -695,7 +690,7 @@ def settings_text(group: Group) -> str:
     )
 
 
-def do_settings(bot: BotRef, chat_id: int, args: str) -> str:
+def do_settings(bot: BotContext, chat_id: int, args: str) -> str:
     """/settings [name value]: show or change the group's texts and mode. Locks the group's row
     while it rewrites `params`."""
     with transaction.atomic():
@@ -721,7 +716,7 @@ def do_settings(bot: BotRef, chat_id: int, args: str) -> str:
     return texts.SETTINGS_SAVED
 
 
-def do_reactivate(bot: BotRef, chat_id: int) -> None:
+def do_reactivate(bot: BotContext, chat_id: int) -> None:
     """Lift the pause once /reactivate's checks passed. Locks nothing: one conditional update."""
     Group.objects.filter(bot_id=bot.id, chat_id=chat_id).update(
         paused_at=None, pause_reason="", updated_at=timezone.now()
@@ -753,7 +748,7 @@ def do_verify_recent_members() -> dict[str, int]:
             group__enabled=True,
             group__paused_at__isnull=True,
         )
-        .select_related("group__bot")
+        .select_related("group")
         .order_by("checked_at")[:BATCH_LIMIT]
     )
     deadline = time.monotonic() + BATCH_SECONDS
@@ -763,24 +758,22 @@ def do_verify_recent_members() -> dict[str, int]:
         if time.monotonic() > deadline:
             break
         group: Group = row.group
-        bot_row: Bot = group.bot
-        bot = BotRef(id=bot_row.pk, telegram_id=bot_row.telegram_id, username=bot_row.username)
+        bot = context_for(group.bot_id)
+        if bot is None:
+            continue  # an inactive bot acts nowhere
         if group.pk not in protections:
             protections[group.pk] = protection_for(bot, group.chat_id)
         protection = protections[group.pk]
         if protection is None or not protection.active:
             continue
-        telebot = telebot_for_token(bot_row.token)
-        with enforcing(telebot, bot, protection):
-            missing = check_missing_channels(
-                telebot, bot, protection.channels, row.user_id, use_cache=False
-            )
+        with enforcing(bot, protection):
+            missing = check_missing_channels(bot, protection.channels, row.user_id, use_cache=False)
             status = GroupMember.Status.VERIFIED
             if missing:
-                member = telebot.get_chat_member(group.chat_id, row.user_id)
+                member = bot.telebot.get_chat_member(group.chat_id, row.user_id)
                 if _in_chat(member) and getattr(member, "can_send_messages", True):
-                    mute(telebot, group.chat_id, row.user_id)
-                    warn(telebot, bot, protection, member.user, missing,
+                    mute(bot, group.chat_id, row.user_id)
+                    warn(bot, protection, member.user, missing,
                          texts.LEFT_CHANNEL_WARNING)  # fmt: skip
                     result["muted"] += 1
                 status = GroupMember.Status.RESTRICTED

@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 from telebot import apihelper
 
+from apps.bots import features
+from apps.bots.context import ref_of
 from apps.bots.models import Bot
 from apps.bots.services import BotRef
 from apps.ingress import publish, routing, stats
@@ -48,6 +50,7 @@ def set_webhook(
     bot: Bot, base_url: str, *, max_connections: int, drop_pending_updates: bool = False
 ) -> Webhook:
     """Point Telegram at our webhook with a fresh secret; store the secret's hash once it took.
+    Telegram is asked for the update kinds the bot's features need, and no others.
 
     Locks nothing: the new hash is saved only after Telegram accepted the new secret, so a failed
     call leaves the working webhook as it was.
@@ -58,7 +61,7 @@ def set_webhook(
         telebot_for_token(bot.token).set_webhook(
             url=url,
             secret_token=secret,
-            allowed_updates=routing.ALLOWED_UPDATES,
+            allowed_updates=routing.allowed_updates(features.update_kinds(bot.features)),
             max_connections=max_connections,
             drop_pending_updates=drop_pending_updates,
         )
@@ -82,7 +85,8 @@ def accept_polled_update(bot: BotRef, update: dict[str, Any]) -> bool:
 def poll_forever(bot: Bot, stop: threading.Event, *, timeout: int = 25) -> None:
     """Long-poll getUpdates for one bot until `stop` is set. The offset only advances past an
     update once it is queued, so nothing is lost when the queue is down."""
-    ref = BotRef(id=bot.pk, telegram_id=bot.telegram_id, username=bot.username)
+    ref = ref_of(bot)
+    kinds = routing.allowed_updates(features.update_kinds(bot.features))
     offset = 0
     while not stop.is_set():
         try:
@@ -90,7 +94,7 @@ def poll_forever(bot: Bot, stop: threading.Event, *, timeout: int = 25) -> None:
             updates = apihelper.get_updates(
                 bot.token,
                 offset=offset or None,
-                allowed_updates=routing.ALLOWED_UPDATES,
+                allowed_updates=kinds,
                 long_polling_timeout=timeout,
             )
         except Exception as exc:
