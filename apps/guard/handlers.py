@@ -1,8 +1,10 @@
 """Guard handlers (SPEC G2-G10), registered by the guard feature on the bots that run it.
 
 pyTelegramBotAPI runs the first matching message handler, so the commands come before the
-catch-all enforcement of group messages; a command only matches when it is addressed to this
-bot. Each handler parses and authorizes, then calls one service in apps.guard.services.
+catch-all enforcement of group messages. A command only matches when it is addressed to this bot;
+a non-admin's command is enforced like any other message (a non-subscriber's is deleted, the
+sender muted and warned) and only otherwise refused. Each handler parses and authorizes, then
+calls one service in apps.guard.services.
 """
 
 from __future__ import annotations
@@ -34,10 +36,13 @@ def _command_args(message: Message) -> list[str]:
 
 
 def _admin_only(message: Message, bot: BotContext, command: str) -> bool:
-    """True when the caller may run the command; otherwise a polite refusal is sent."""
+    """True when the caller may run the command. Otherwise the command is enforced like any
+    message in the group (SPEC G6), and only a caller it did not act on gets a polite refusal:
+    a non-subscriber's "/status@bot spam" is deleted, not answered."""
     if services.check_caller_is_admin(bot, message):
         return True
-    bot.telebot.reply_to(message, texts.ADMINS_ONLY.format(command=command))
+    if not services.do_enforce_message(bot, message):
+        bot.telebot.reply_to(message, texts.ADMINS_ONLY.format(command=command))
     return False
 
 
