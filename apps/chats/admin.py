@@ -14,17 +14,13 @@ class ChannelLinkInline(admin.TabularInline):
 
 @admin.register(Group)
 class GroupAdmin(admin.ModelAdmin):
-    list_display = ["title", "chat_id", "bot", "owner", "enabled", "is_paused", "updated_at"]
-    list_filter = ["enabled", ("paused_at", admin.EmptyFieldListFilter), "bot"]
+    # The guard's protection of a group (paused or not, its settings) has its own admin page.
+    list_display = ["title", "chat_id", "bot", "owner", "enabled", "updated_at"]
+    list_filter = ["enabled", "bot"]
     search_fields = ["title", "chat_id", "owner__username"]
-    readonly_fields = ["paused_at", "pause_reason", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]
     autocomplete_fields = ["owner"]
     inlines = [ChannelLinkInline]
-
-    @admin.display(boolean=True, description="paused", ordering="paused_at")
-    def is_paused(self, group: Group) -> bool:
-        # Set by the guard when the bot lost its rights (SPEC G10); /reactivate clears it.
-        return group.paused_at is not None
 
 
 @admin.register(Channel)
@@ -46,8 +42,8 @@ class GroupChannelLinkAdmin(admin.ModelAdmin):
 
 @admin.register(GroupMember)
 class GroupMemberAdmin(admin.ModelAdmin):
-    list_display = ["user_id", "group", "status", "last_seen_at", "checked_at"]
-    list_filter = ["status", "group__bot"]
+    list_display = ["user_id", "group", "last_seen_at", "created_at"]
+    list_filter = ["group__bot"]
     search_fields = ["user_id", "group__title", "group__chat_id"]
     readonly_fields = ["created_at"]
     autocomplete_fields = ["group"]

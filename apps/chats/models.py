@@ -19,12 +19,9 @@ class Group(models.Model):
         Owner, null=True, blank=True, on_delete=models.SET_NULL, related_name="groups"
     )
     title = models.CharField(max_length=255, blank=True)
+    # The platform's switch for the group: off, no feature acts in it. Each feature keeps its own
+    # state of the group in its own app (the guard's protection: apps/guard/models.py).
     enabled = models.BooleanField(default=True)
-    params = models.JSONField(default=dict, blank=True, help_text="texts and options")
-    # Set when the bot lost the rights it needs (SPEC G10): no enforcement call is made until an
-    # admin runs /reactivate and the checks pass again.
-    paused_at = models.DateTimeField(null=True, blank=True)
-    pause_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -84,21 +81,14 @@ class GroupChannelLink(models.Model):
 
 
 class GroupMember(models.Model):
-    """A member the guard has seen in a protected group, and what it last decided about them.
+    """A member a bot has seen in a group: since when (`created_at`) and when last.
 
-    Feeds /status (verified and restricted counts) and batch verification (SPEC G11), which
-    re-checks recently active members.
-    """
-
-    class Status(models.TextChoices):
-        VERIFIED = "verified", "verified"
-        RESTRICTED = "restricted", "restricted"
+    What a feature decides about a member lives in that feature's app (the guard's verdict:
+    apps.guard.models.MemberState)."""
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="members")
     user_id = models.BigIntegerField()
-    status = models.CharField(max_length=16, choices=Status.choices)
     last_seen_at = models.DateTimeField()
-    checked_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -107,12 +97,11 @@ class GroupMember(models.Model):
             models.UniqueConstraint(fields=["group", "user_id"], name="member_unique_group_user"),
         ]
         indexes = [
-            models.Index(fields=["group", "status"], name="member_group_status_idx"),
             models.Index(fields=["last_seen_at"], name="member_last_seen_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} in {self.group_id}: {self.status}"
+        return f"{self.user_id} in {self.group_id}"
 
 
 class UnreachableChat(models.Model):

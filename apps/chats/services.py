@@ -7,12 +7,13 @@ of a bot is `bot_telegram_id`.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from apps.bots.models import Bot
-from apps.chats.models import Channel, Group, UnreachableChat
+from apps.chats.models import Channel, Group, GroupMember, UnreachableChat
 from apps.telegram.client import Migration, Refusal
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,17 @@ def migrate_chat(bot_telegram_id: int, old_chat_id: int, new_chat_id: int) -> in
         old_chat_id, new_chat_id, bot_telegram_id, updated,
     )  # fmt: skip
     return updated
+
+
+def note_member_seen(group_id: int, user_id: int, at: datetime) -> None:
+    """A member was seen in the group at `at` (wrote, joined, pressed a button). One upsert on
+    the unique (group, user) row, no lock held; callers throttle busy members."""
+    GroupMember.objects.bulk_create(
+        [GroupMember(group_id=group_id, user_id=user_id, last_seen_at=at)],
+        update_conflicts=True,
+        unique_fields=["group", "user_id"],
+        update_fields=["last_seen_at"],
+    )
 
 
 def follow_migration(migration: Migration) -> None:

@@ -15,7 +15,9 @@ from telebot.types import CallbackQuery, ChatMemberUpdated, Message
 
 from apps.bots.context import BotContext
 from apps.bots.features import Handlers
-from apps.guard import services, texts
+from apps.guard import texts
+from apps.guard.services import enforcement, rights, setup, verification
+from apps.guard.services.protection import channel_names, check_caller_is_admin, protection_for
 
 PRIVATE = ["private"]
 GROUP_CHATS = ["group", "supergroup"]
@@ -39,9 +41,9 @@ def _admin_only(message: Message, bot: BotContext, command: str) -> bool:
     """True when the caller may run the command. Otherwise the command is enforced like any
     message in the group (SPEC G6), and only a caller it did not act on gets a polite refusal:
     a non-subscriber's "/status@bot spam" is deleted, not answered."""
-    if services.check_caller_is_admin(bot, message):
+    if check_caller_is_admin(bot, message):
         return True
-    if not services.do_enforce_message(bot, message):
+    if not enforcement.do_enforce_message(bot, message):
         bot.telebot.reply_to(message, texts.ADMINS_ONLY.format(command=command))
     return False
 
@@ -50,19 +52,19 @@ def protect(message: Message, bot: BotContext) -> None:
     """/protect @channel [...]: check every requirement, then record and confirm (SPEC G3)."""
     if not _admin_only(message, bot, "protect"):
         return
-    refs = services.parse_channel_refs(_command_args(message))
+    refs = setup.parse_channel_refs(_command_args(message))
     if not refs:
         bot.telebot.reply_to(message, texts.PROTECT_USAGE)
         return
-    report = services.check_setup(bot, message.chat.id, refs)
+    report = setup.check_setup(bot, message.chat.id, refs)
     if not report.ok:
         bot.telebot.reply_to(message, report.text(texts.PROTECT_FAILED))
         return
-    owner = services.check_owner(bot, message)
-    protection = services.do_protect(
+    owner = setup.check_owner(bot, message)
+    protection = setup.do_protect(
         bot, message.chat.id, message.chat.title or "", owner, report.channels
     )
-    channels = services.channel_names(protection.channels)
+    channels = channel_names(protection.channels)
     bot.telebot.reply_to(message, report.text(texts.PROTECT_DONE.format(channels=channels)))
 
 
@@ -70,7 +72,7 @@ def reactivate(message: Message, bot: BotContext) -> None:
     """/reactivate: after lost rights, check everything again and resume (SPEC G10)."""
     if not _admin_only(message, bot, "reactivate"):
         return
-    protection = services.protection_for(bot, message.chat.id)
+    protection = protection_for(bot, message.chat.id)
     if protection is None:
         bot.telebot.reply_to(message, texts.NOT_PROTECTED)
         return
@@ -78,11 +80,11 @@ def reactivate(message: Message, bot: BotContext) -> None:
         bot.telebot.reply_to(message, texts.REACTIVATE_NOT_PAUSED)
         return
     refs: list[str | int] = [channel.chat_id for channel in protection.channels]
-    report = services.check_setup(bot, message.chat.id, refs)
+    report = setup.check_setup(bot, message.chat.id, refs)
     if not report.ok:
         bot.telebot.reply_to(message, report.text(texts.PROTECT_FAILED))
         return
-    services.do_reactivate(bot, message.chat.id)
+    setup.do_reactivate(bot, message.chat.id)
     bot.telebot.reply_to(message, report.text(texts.REACTIVATE_DONE))
 
 
@@ -90,8 +92,8 @@ def unprotect(message: Message, bot: BotContext) -> None:
     """/unprotect [@channel ...]: unlink channels, or switch protection off (SPEC G4)."""
     if not _admin_only(message, bot, "unprotect"):
         return
-    refs = services.parse_channel_refs(_command_args(message))
-    reply, _ = services.do_unprotect(bot, message.chat.id, refs)
+    refs = setup.parse_channel_refs(_command_args(message))
+    reply, _ = setup.do_unprotect(bot, message.chat.id, refs)
     bot.telebot.reply_to(message, reply)
 
 
@@ -99,7 +101,7 @@ def status(message: Message, bot: BotContext) -> None:
     """/status: channels, state, verified and restricted counts (SPEC G4)."""
     if not _admin_only(message, bot, "status"):
         return
-    bot.telebot.reply_to(message, services.status_text(bot, message.chat.id))
+    bot.telebot.reply_to(message, setup.status_text(bot, message.chat.id))
 
 
 def settings(message: Message, bot: BotContext) -> None:
@@ -107,33 +109,33 @@ def settings(message: Message, bot: BotContext) -> None:
     if not _admin_only(message, bot, "settings"):
         return
     args = (message.text or "").partition(" ")[2]
-    bot.telebot.reply_to(message, services.do_settings(bot, message.chat.id, args))
+    bot.telebot.reply_to(message, setup.do_settings(bot, message.chat.id, args))
 
 
 def new_members(message: Message, bot: BotContext) -> None:
     """The join service message; its twin `chat_member` update is deduplicated (SPEC G5)."""
     for user in message.new_chat_members or []:
-        services.do_enforce_join(bot, message.chat.id, user)
+        enforcement.do_enforce_join(bot, message.chat.id, user)
 
 
 def group_message(message: Message, bot: BotContext) -> None:
     """Any other message or edit in a group: enforce the subscription (SPEC G6)."""
-    services.do_enforce_message(bot, message)
+    enforcement.do_enforce_message(bot, message)
 
 
 def verify_pressed(query: CallbackQuery, bot: BotContext) -> None:
     """The "I've joined" button (SPEC G7)."""
-    services.do_verify(bot, query)
+    verification.do_verify(bot, query)
 
 
 def member_changed(update: ChatMemberUpdated, bot: BotContext) -> None:
     """Joins in groups, leaves in channels, admin changes (SPEC G5, G8)."""
-    services.do_member_changed(bot, update)
+    enforcement.do_member_changed(bot, update)
 
 
 def bot_status_changed(update: ChatMemberUpdated, bot: BotContext) -> None:
     """The bot itself was demoted or removed (SPEC G10)."""
-    services.do_bot_status_changed(bot, update)
+    rights.do_bot_status_changed(bot, update)
 
 
 GROUP_COMMANDS: dict[str, Callable[[Message, BotContext], None]] = {

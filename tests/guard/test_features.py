@@ -10,6 +10,7 @@ from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup
 from apps.bots.context import context_for
 from apps.chats.models import Channel, Group, GroupChannelLink
 from apps.guard import keyboards, texts
+from apps.guard.models import GroupProtection
 from tests.guard.conftest import Guarded, guarded_world
 
 pytestmark = pytest.mark.django_db
@@ -54,9 +55,10 @@ def test_a_group_message_reaches_the_observers_and_the_guard_though_one_observer
 
 
 def test_a_bot_without_the_guard_never_enforces(sandbox, make_bot, test_features):
-    # given a points bot, admin of a group with a channel link the guard would enforce
+    # given a points bot, admin of a group with a protection the guard would enforce
     world = guarded_world(sandbox, make_bot(features=["points", "audit"]))
     group = Group.objects.create(bot=world.bot, chat_id=world.group, title="Fans")
+    GroupProtection.objects.create(group=group)
     channel = Channel.objects.create(bot=world.bot, chat_id=world.channel, username="news")
     GroupChannelLink.objects.create(group=group, channel=channel)
 
