@@ -49,5 +49,5 @@ class BotAdmin(admin.ModelAdmin):
         return False  # a bot is added with its token by `manage.py addbot`, which checks it
 
     @admin.display(description="features")
-    def feature_list(self, bot: Bot) -> str:
-        return ", ".join(bot.features or [])
+    def feature_list(self, row: Bot) -> str:
+        return ", ".join(row.features or [])

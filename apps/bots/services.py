@@ -61,20 +61,20 @@ def do_add_bot(
     if features is not None:
         features = check_features(features)
     me = check_bot_token(token)
-    bot = Bot.objects.select_for_update().filter(telegram_id=me.telegram_id).first()
-    created = bot is None
-    if bot is None:
-        bot = Bot(telegram_id=me.telegram_id)
+    row = Bot.objects.select_for_update().filter(telegram_id=me.telegram_id).first()
+    created = row is None
+    if row is None:
+        row = Bot(telegram_id=me.telegram_id)
     if features is not None:
-        bot.features = features
-    bot.username = me.username
-    bot.set_token(token)
-    bot.is_active = True
-    secret = bot.rotate_webhook_secret() if created or new_secret else None
+        row.features = features
+    row.username = me.username
+    row.set_token(token)
+    row.is_active = True
+    secret = row.rotate_webhook_secret() if created or new_secret else None
     if owner_telegram_id is not None:
-        bot.owner, _ = Owner.objects.get_or_create(telegram_id=owner_telegram_id)
-    bot.save()
-    return AddedBot(bot=bot, created=created, webhook_secret=secret)
+        row.owner, _ = Owner.objects.get_or_create(telegram_id=owner_telegram_id)
+    row.save()
+    return AddedBot(bot=row, created=created, webhook_secret=secret)
 
 
 @dataclass(frozen=True)
