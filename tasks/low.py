@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from apps.guard import services as guard
+from apps.guard.services import batch as guard_batch
 from apps.ingress import services as ingress
 from apps.ops import services
 
@@ -33,4 +33,4 @@ def purge_seen_updates() -> int:
 @shared_task(name="tasks.low.verify_recent_members")
 def verify_recent_members() -> dict[str, int]:
     """Re-check recently active members of protected groups (SPEC G11)."""
-    return guard.do_verify_recent_members()
+    return guard_batch.do_verify_recent_members()

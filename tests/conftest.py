@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -272,3 +273,17 @@ def django_db_modify_db_settings() -> None:
     """Each test run gets a database of its own (test_<name>_<pid>), so runs may overlap."""
     test = settings.DATABASES["default"].setdefault("TEST", {})
     test["NAME"] = f"test_{settings.DATABASES['default']['NAME']}_{os.getpid()}"
+
+
+@pytest.fixture
+def test_features(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The registry with the tests' own features (tests/features.py) for one test."""
+    from apps.bots import features
+    from tests import features as ours
+
+    monkeypatch.setattr(features, "_declared", dict(features._declared))
+    for feature in (ours.FLAKY, ours.AUDIT, ours.POINTS):
+        features.declare(feature)
+    ours.SEEN.clear()
+    yield ours
+    ours.SEEN.clear()

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.bots import crypto
+from apps.bots.features import FeatureError, check_features
+
+
+def default_features() -> list[str]:
+    """What a bot runs unless told otherwise: the guard. Bots that existed before features
+    were configurable got this too (bots.0002), so they keep doing what they did."""
+    return ["guard"]
 
 
 class Owner(models.Model):
@@ -35,6 +43,11 @@ class Bot(models.Model):
         Owner, null=True, blank=True, on_delete=models.SET_NULL, related_name="bots"
     )
     is_active = models.BooleanField(default=True)
+    # Names from apps/bots/features.py; the core runs whatever this says. A JSON list rather than
+    # an ArrayField: the zero-setup SQLite fallback has no arrays.
+    features = models.JSONField(
+        default=default_features, blank=True, help_text="the features this bot runs"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -47,6 +60,13 @@ class Bot(models.Model):
     def __repr__(self) -> str:
         # Never the token, never the secret.
         return f"<Bot {self.telegram_id} @{self.username}>"
+
+    def clean(self) -> None:
+        """Refuse features no app declares, or two features answering the same command."""
+        try:
+            self.features = check_features(self.features or [])
+        except FeatureError as exc:
+            raise ValidationError({"features": str(exc)}) from None
 
     @property
     def token(self) -> str:

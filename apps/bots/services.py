@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from apps.bots import crypto
+from apps.bots.features import check_features
 from apps.bots.models import Bot, Owner
 from apps.telegram.client import telebot_for_token
 from apps.telegram.errors import TelegramError
@@ -48,22 +49,32 @@ def check_bot_token(token: str) -> BotIdentity:
 
 @transaction.atomic
 def do_add_bot(
-    token: str, *, owner_telegram_id: int | None = None, new_secret: bool = False
+    token: str,
+    *,
+    owner_telegram_id: int | None = None,
+    new_secret: bool = False,
+    features: list[str] | None = None,
 ) -> AddedBot:
-    """Store (or update) the bot behind a checked token. Locks the bot's row while it writes."""
+    """Store (or update) the bot behind a checked token. `features` replaces what the bot runs
+    (validated first, with no call); None keeps a known bot's and gives a new one the default.
+    Locks the bot's row while it writes."""
+    if features is not None:
+        features = check_features(features)
     me = check_bot_token(token)
-    bot = Bot.objects.select_for_update().filter(telegram_id=me.telegram_id).first()
-    created = bot is None
-    if bot is None:
-        bot = Bot(telegram_id=me.telegram_id)
-    bot.username = me.username
-    bot.set_token(token)
-    bot.is_active = True
-    secret = bot.rotate_webhook_secret() if created or new_secret else None
+    row = Bot.objects.select_for_update().filter(telegram_id=me.telegram_id).first()
+    created = row is None
+    if row is None:
+        row = Bot(telegram_id=me.telegram_id)
+    if features is not None:
+        row.features = features
+    row.username = me.username
+    row.set_token(token)
+    row.is_active = True
+    secret = row.rotate_webhook_secret() if created or new_secret else None
     if owner_telegram_id is not None:
-        bot.owner, _ = Owner.objects.get_or_create(telegram_id=owner_telegram_id)
-    bot.save()
-    return AddedBot(bot=bot, created=created, webhook_secret=secret)
+        row.owner, _ = Owner.objects.get_or_create(telegram_id=owner_telegram_id)
+    row.save()
+    return AddedBot(bot=row, created=created, webhook_secret=secret)
 
 
 @dataclass(frozen=True)

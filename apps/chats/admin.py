@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from apps.chats.models import Channel, Group, GroupChannelLink, GroupMember
+from apps.chats.models import Channel, Group, GroupChannelLink, GroupMember, UnreachableChat
 
 
 class ChannelLinkInline(admin.TabularInline):
@@ -12,17 +14,13 @@ class ChannelLinkInline(admin.TabularInline):
 
 @admin.register(Group)
 class GroupAdmin(admin.ModelAdmin):
-    list_display = ["title", "chat_id", "bot", "owner", "enabled", "is_paused", "updated_at"]
-    list_filter = ["enabled", ("paused_at", admin.EmptyFieldListFilter), "bot"]
+    # The guard's protection of a group (paused or not, its settings) has its own admin page.
+    list_display = ["title", "chat_id", "bot", "owner", "enabled", "updated_at"]
+    list_filter = ["enabled", "bot"]
     search_fields = ["title", "chat_id", "owner__username"]
-    readonly_fields = ["paused_at", "pause_reason", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]
     autocomplete_fields = ["owner"]
     inlines = [ChannelLinkInline]
-
-    @admin.display(boolean=True, description="paused", ordering="paused_at")
-    def is_paused(self, group: Group) -> bool:
-        # Set by the guard when the bot lost its rights (SPEC G10); /reactivate clears it.
-        return group.paused_at is not None
 
 
 @admin.register(Channel)
@@ -44,8 +42,27 @@ class GroupChannelLinkAdmin(admin.ModelAdmin):
 
 @admin.register(GroupMember)
 class GroupMemberAdmin(admin.ModelAdmin):
-    list_display = ["user_id", "group", "status", "last_seen_at", "checked_at"]
-    list_filter = ["status", "group__bot"]
+    list_display = ["user_id", "group", "last_seen_at", "created_at"]
+    list_filter = ["group__bot"]
     search_fields = ["user_id", "group__title", "group__chat_id"]
     readonly_fields = ["created_at"]
     autocomplete_fields = ["group"]
+
+
+@admin.register(UnreachableChat)
+class UnreachableChatAdmin(admin.ModelAdmin):
+    # Rows are written from Telegram's 403 answers; staff only read or clear them.
+    list_display = ["chat_id", "bot", "reason", "description", "marked_at"]
+    list_filter = ["reason", "bot"]
+    search_fields = ["chat_id", "description"]
+    readonly_fields = ["bot", "chat_id", "reason", "description", "marked_at"]
+    date_hierarchy = "marked_at"
+    actions = ["mark_reachable"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Mark reachable again (the bot will try these chats)")
+    def mark_reachable(self, request: HttpRequest, queryset: QuerySet[UnreachableChat]) -> None:
+        deleted, _ = queryset.delete()
+        self.message_user(request, f"{deleted} chat(s) marked reachable.")

@@ -1,9 +1,11 @@
-"""Groups the bots guard and grow, the channels they enforce, and the links between them."""
+"""Facts about chats that every feature shares: groups, their channels and members, and the chats
+a bot can no longer reach."""
 
 from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from apps.bots.models import Bot, Owner
 
@@ -17,12 +19,9 @@ class Group(models.Model):
         Owner, null=True, blank=True, on_delete=models.SET_NULL, related_name="groups"
     )
     title = models.CharField(max_length=255, blank=True)
+    # The platform's switch for the group: off, no feature acts in it. Each feature keeps its own
+    # state of the group in its own app (the guard's protection: apps/guard/models.py).
     enabled = models.BooleanField(default=True)
-    params = models.JSONField(default=dict, blank=True, help_text="texts and options")
-    # Set when the bot lost the rights it needs (SPEC G10): no enforcement call is made until an
-    # admin runs /reactivate and the checks pass again.
-    paused_at = models.DateTimeField(null=True, blank=True)
-    pause_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -82,21 +81,14 @@ class GroupChannelLink(models.Model):
 
 
 class GroupMember(models.Model):
-    """A member the guard has seen in a protected group, and what it last decided about them.
+    """A member a bot has seen in a group: since when (`created_at`) and when last.
 
-    Feeds /status (verified and restricted counts) and batch verification (SPEC G11), which
-    re-checks recently active members.
-    """
-
-    class Status(models.TextChoices):
-        VERIFIED = "verified", "verified"
-        RESTRICTED = "restricted", "restricted"
+    What a feature decides about a member lives in that feature's app (the guard's verdict:
+    apps.guard.models.MemberState)."""
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="members")
     user_id = models.BigIntegerField()
-    status = models.CharField(max_length=16, choices=Status.choices)
     last_seen_at = models.DateTimeField()
-    checked_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -105,9 +97,39 @@ class GroupMember(models.Model):
             models.UniqueConstraint(fields=["group", "user_id"], name="member_unique_group_user"),
         ]
         indexes = [
-            models.Index(fields=["group", "status"], name="member_group_status_idx"),
             models.Index(fields=["last_seen_at"], name="member_last_seen_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} in {self.group_id}: {self.status}"
+        return f"{self.user_id} in {self.group_id}"
+
+
+class UnreachableChat(models.Model):
+    """A chat (group, channel, or a user's private chat) where `bot` was refused with 403.
+
+    Written the moment Telegram refuses (the client's `on_unreachable` hook, see
+    apps/chats/apps.py); removed when the chat is heard from again (`services.mark_reachable`)."""
+
+    class Reason(models.TextChoices):
+        BLOCKED = "blocked", "blocked by the user"
+        KICKED = "kicked", "bot kicked from the chat"
+        NOT_MEMBER = "not_member", "bot not a member"
+        DEACTIVATED = "deactivated", "user deactivated"
+        NOT_STARTED = "not_started", "user never started the bot"
+        IS_BOT = "is_bot", "the user is a bot"
+        FORBIDDEN = "forbidden", "other Forbidden answer"
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="unreachable_chats")
+    chat_id = models.BigIntegerField(help_text="Telegram chat id; a user's id for private chats")
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    description = models.CharField(max_length=255, help_text="Telegram's own words")
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-marked_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["bot", "chat_id"], name="unreachable_unique_bot_chat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chat_id} ({self.reason})"

@@ -1,12 +1,20 @@
-"""Services on groups and channels."""
+"""Services on the shared chat facts: following a migration, and which chats a bot can reach.
+
+`bot_id` is the primary key of apps.bots.models.Bot wherever it appears here; Telegram's own id
+of a bot is `bot_telegram_id`.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
-from apps.chats.models import Channel, Group
+from apps.bots.models import Bot
+from apps.chats.models import Channel, Group, GroupMember, UnreachableChat
+from apps.telegram.client import Migration, Refusal
 
 logger = logging.getLogger(__name__)
 
@@ -35,3 +43,55 @@ def migrate_chat(bot_telegram_id: int, old_chat_id: int, new_chat_id: int) -> in
         old_chat_id, new_chat_id, bot_telegram_id, updated,
     )  # fmt: skip
     return updated
+
+
+def note_member_seen(group_id: int, user_id: int, at: datetime) -> None:
+    """A member was seen in the group at `at` (wrote, joined, pressed a button). One upsert on
+    the unique (group, user) row, no lock held; callers throttle busy members."""
+    GroupMember.objects.bulk_create(
+        [GroupMember(group_id=group_id, user_id=user_id, last_seen_at=at)],
+        update_conflicts=True,
+        unique_fields=["group", "user_id"],
+        update_fields=["last_seen_at"],
+    )
+
+
+def follow_migration(migration: Migration) -> None:
+    """The client's `on_migrated` hook: a call found its group moved to a supergroup."""
+    migrate_chat(migration.bot_telegram_id, migration.old_chat_id, migration.new_chat_id)
+
+
+def mark_unreachable(bot_id: int, chat_id: int, reason: str, description: str) -> None:
+    """Record (or refresh) that `bot_id` cannot reach `chat_id`. One upsert on the unique
+    (bot, chat_id) row."""
+    UnreachableChat.objects.update_or_create(
+        bot_id=bot_id,
+        chat_id=chat_id,
+        defaults={
+            "reason": reason,
+            "description": description[:255],
+            "marked_at": timezone.now(),
+        },
+    )
+
+
+def note_refusal(refusal: Refusal) -> None:
+    """The client's `on_unreachable` hook: Telegram answered 403 for this chat. A savepoint keeps
+    a failed write from spoiling the caller's transaction."""
+    bot_id = (
+        Bot.objects.filter(telegram_id=refusal.bot_telegram_id).values_list("pk", flat=True).first()
+    )
+    if bot_id is None:
+        return  # a token that is not (or no longer) one of our bots
+    with transaction.atomic():
+        mark_unreachable(bot_id, refusal.chat_id, refusal.reason, refusal.description)
+
+
+def mark_reachable(bot_id: int, chat_id: int) -> bool:
+    """Forget that the chat was unreachable; True if it was marked."""
+    deleted, _ = UnreachableChat.objects.filter(bot_id=bot_id, chat_id=chat_id).delete()
+    return deleted > 0
+
+
+def is_unreachable(bot_id: int, chat_id: int) -> bool:
+    return UnreachableChat.objects.filter(bot_id=bot_id, chat_id=chat_id).exists()

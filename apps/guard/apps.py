@@ -7,4 +7,8 @@ class GuardConfig(AppConfig):
     verbose_name = "Channel-subscription enforcement"
 
     def ready(self) -> None:
+        from apps.bots import features
         from apps.guard import signals  # noqa: F401 - connects the receivers
+        from apps.guard.features import GUARD
+
+        features.declare(GUARD)

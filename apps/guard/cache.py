@@ -10,11 +10,11 @@ Keys (all under gmbot:guard:, scoped by the bot's Telegram id):
 - warned:<bot>:<chat>:<user>   the one-warning-per-WARN_SECONDS claim (SET NX EX)
 - warnings:<bot>:<chat>:<user> ids of the warnings sent to the user, for the verify button
 - joined:<bot>:<chat>:<user>   a join is acted on once though Telegram reports it twice
-- seen:<group>:<user>          the member's status last written to GroupMember, SEEN_SECONDS
+- seen:<group>:<user>          the member's status last written to MemberState, SEEN_SECONDS
 - stats                        hash: hits, misses (the benchmark's and operators' hit rate)
-and, through Django's cache (pickled, the same Redis), guard:protection:<bot pk>:<chat>: what a
-group requires (PROTECTION_TTL; dropped by apps/guard/signals.py whenever a group, link or
-channel row changes, and by the services after their bulk updates).
+and, through Django's cache (pickled, the same Redis), guard:protection:v2:<bot pk>:<chat>: what
+a group requires (PROTECTION_TTL; dropped by apps/guard/signals.py whenever a group, its
+protection, a link or a channel row changes, and by the services after their bulk updates).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from collections.abc import Iterable
 import redis
 from django.core.cache import cache as django_cache
 
+from gmbot import claims
 from gmbot.redis import get_redis
 
 logger = logging.getLogger(__name__)
@@ -127,11 +128,10 @@ def forget_admins(bot: int, chat: int) -> None:
 
 
 def _claim(key: str, seconds: int, what: str) -> bool:
-    try:
-        return bool(get_redis().set(key, "1", nx=True, ex=seconds))
-    except redis.RedisError:
-        _unavailable(f"{what} is not deduplicated")
-        return True
+    # Fails open (SPEC G9): without Redis the member is still checked and told, maybe twice.
+    return claims.claim(
+        key, seconds, fail_open=True, note=f"guard: Redis unavailable, {what} is not deduplicated"
+    )
 
 
 def _drop(key: str, what: str) -> None:
@@ -143,7 +143,7 @@ def _drop(key: str, what: str) -> None:
 
 
 def _release(key: str) -> None:
-    _drop(key, "a claim could not be released")
+    claims.release(key, note="guard: Redis unavailable, a claim could not be released")
 
 
 def claim_warning(bot: int, chat: int, user: int) -> bool:
@@ -190,7 +190,9 @@ def pop_warning_messages(bot: int, chat: int, user: int) -> set[int]:
 
 
 def _protection_key(bot_id: int, chat: int) -> str:
-    return f"guard:protection:{bot_id}:{chat}"
+    # v2: the pickled Protection carries the guard's own row; v1 entries of a running release
+    # are never read back into it, they expire within PROTECTION_TTL.
+    return f"guard:protection:v2:{bot_id}:{chat}"
 
 
 def protection(bot_id: int, chat: int) -> object:

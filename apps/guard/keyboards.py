@@ -7,7 +7,8 @@ from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup
 from apps.chats.models import Channel
 
 # Callback data of the verify button: the prefix and the warned user's id, so the button knows
-# whose it is without any lookup (64 bytes at most; this needs at most 23).
+# whose it is without any lookup (64 bytes at most; this needs at most 23). The prefix is the
+# guard feature's callback prefix, and stays "gv:": buttons already posted in groups carry it.
 VERIFY_PREFIX = "gv:"
 
 

@@ -1,74 +1,59 @@
-"""The worker side of an update: parse it with pyTelegramBotAPI and run the registered handlers.
+"""The worker side of an update: the bot's observers, then its handlers, once.
 
-One TeleBot per bot per process (`threaded=False`, from apps.telegram.client); every bot gets the
-same handlers, registered once per instance from HANDLER_MODULES. Handlers learn which GMBot bot
-they serve from `current_bot()`.
+The bot's context (apps/bots/context.py) carries its TeleBot with exactly the handlers of the
+features it runs; pyTelegramBotAPI runs the first handler that matches. The features' observers
+run before it, each on its own: one that fails is logged and never keeps the handlers (or the
+other observers) from running.
+
+A finished update is marked done in Redis, so a redelivered job (a worker lost after the work,
+before the acknowledgement) does not act twice.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from importlib import import_module
 from typing import Any
 
 import redis
 from django.conf import settings
-from telebot import TeleBot
 from telebot.types import Update
 
-from apps.bots.models import Bot
-from apps.bots.services import BotRef
-from apps.telegram.client import telebot_for_token
+from apps.bots.context import BotContext, context_for
 from gmbot.redis import get_redis
 
 logger = logging.getLogger(__name__)
 
-# Each module has `register(bot: TeleBot) -> None`; order is the order handlers are tried in.
-HANDLER_MODULES = (
-    "apps.ingress.handlers",
-    "apps.guard.handlers",
-)
 
-_current_bot: ContextVar[BotRef] = ContextVar("gmbot_current_bot")
-_prepared: set[int] = set()
-_BOT_TTL = 60.0
-_bots: dict[int, tuple[Bot | None, float]] = {}
-
-
-def current_bot() -> BotRef:
-    """The bot whose update is being handled."""
-    return _current_bot.get()
-
-
-@contextmanager
-def serving(bot: BotRef) -> Iterator[None]:
-    token = _current_bot.set(bot)
-    try:
-        yield
-    finally:
-        _current_bot.reset(token)
+def process_update(bot_id: int, update: dict[str, Any]) -> None:
+    """Run the observers and handlers for one update. Safe to run twice: a finished update is
+    not run again (observers run again only if the handlers failed, so they must tolerate it)."""
+    update_id = update["update_id"]
+    bot = context_for(bot_id)
+    if bot is None:
+        logger.info("dispatch: bot %s is gone or inactive; update %s dropped", bot_id, update_id)
+        return
+    done = _done_key(bot_id, update_id)
+    if _already_done(done):
+        logger.info("dispatch: update %s of bot %s was already processed", update_id, bot_id)
+        return
+    parsed = Update.de_json(update)
+    _observe(bot, parsed)
+    bot.telebot.process_new_updates([parsed])
+    _mark_done(done)
 
 
-def telebot_with_handlers(bot: Bot) -> TeleBot:
-    telebot = telebot_for_token(bot.token)
-    if id(telebot) not in _prepared:
-        for module in HANDLER_MODULES:
-            import_module(module).register(telebot)
-        _prepared.add(id(telebot))
-    return telebot
+def _observe(bot: BotContext, update: Update) -> None:
+    for observer in bot.observers:
+        try:
+            observer(update, bot)
+        except Exception:
+            logger.exception(
+                "dispatch: observer %s failed on update %s of bot %s",
+                observer.__qualname__, update.update_id, bot.id,
+            )  # fmt: skip
 
 
-def _load_bot(bot_id: int) -> Bot | None:
-    now = time.monotonic()
-    cached = _bots.get(bot_id)
-    if cached is None or cached[1] <= now:
-        cached = (Bot.objects.filter(pk=bot_id, is_active=True).first(), now + _BOT_TTL)
-        _bots[bot_id] = cached
-    return cached[0]
+# ---- the done-mark ------------------------------------------------------------------------------
 
 
 def _done_key(bot_id: int, update_id: int) -> str:
@@ -87,21 +72,3 @@ def _mark_done(key: str) -> None:
         get_redis().set(key, "1", ex=settings.WEBHOOK_DEDUP_SECONDS)
     except redis.RedisError:
         logger.warning("dispatch: could not record a processed update")
-
-
-def process_update(bot_id: int, update: dict[str, Any]) -> None:
-    """Run the handlers for one update. Safe to run twice: a finished update is not re-run."""
-    update_id = update["update_id"]
-    bot = _load_bot(bot_id)
-    if bot is None:
-        logger.info("dispatch: bot %s is gone or inactive; update %s dropped", bot_id, update_id)
-        return
-    done = _done_key(bot_id, update_id)
-    if _already_done(done):
-        logger.info("dispatch: update %s of bot %s was already processed", update_id, bot_id)
-        return
-    telebot = telebot_with_handlers(bot)
-    ref = BotRef(id=bot.pk, telegram_id=bot.telegram_id, username=bot.username)
-    with serving(ref):
-        telebot.process_new_updates([Update.de_json(update)])
-    _mark_done(done)

@@ -30,6 +30,7 @@ from django.db import DatabaseError
 from apps.bots.services import BotRef
 from apps.ingress.models import SeenUpdate
 from apps.ingress.routing import Route
+from gmbot import claims
 from gmbot.celery import app as celery_app
 from gmbot.redis import get_redis
 
@@ -134,9 +135,11 @@ def _claim(bot: BotRef, update_id: int, ttl: int) -> Callable[[], object] | None
     or None when the update was claimed before."""
     key = seen_key_for(bot.id, update_id)
     try:
-        if not get_redis().set(key, "1", nx=True, ex=ttl):
+        if not claims.take(key, ttl):
             return None
-        return lambda: _release_redis(key)
+        # A dedup key left behind makes Telegram's redelivery look like a duplicate: an error.
+        note = "ingress: could not release dedup key after a failed publish"
+        return lambda: claims.release(key, note=note, level=logging.ERROR)
     except redis.RedisError:
         logger.warning("ingress: Redis unavailable, deduplicating update in PostgreSQL")
     try:
@@ -144,10 +147,3 @@ def _claim(bot: BotRef, update_id: int, ttl: int) -> Callable[[], object] | None
     except DatabaseError as exc:
         raise QueueUnavailable(f"neither Redis nor PostgreSQL can deduplicate: {exc}") from exc
     return seen.delete if created else None
-
-
-def _release_redis(key: str) -> None:
-    try:
-        get_redis().delete(key)
-    except redis.RedisError:
-        logger.error("ingress: could not release dedup key after a failed publish")

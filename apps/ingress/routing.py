@@ -1,11 +1,13 @@
 """Which task and queue take an update, decided from its top-level keys alone (SPEC W3).
 
-This table is the one place that says what GMBot listens to: `setwebhook` asks Telegram for
-exactly these kinds (`allowed_updates`), and any other kind is answered, counted and dropped.
+This table is the one place that says what GMBot can listen to: any other kind is answered,
+counted and dropped. `setwebhook` asks Telegram, for each bot, for the kinds of this table that
+its features need (`allowed_updates`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from celeryconfig import HIGH
@@ -32,6 +34,12 @@ ROUTES: dict[str, Route] = {
 }
 
 ALLOWED_UPDATES: list[str] = list(ROUTES)
+
+
+def allowed_updates(kinds: Iterable[str]) -> list[str]:
+    """What to ask Telegram for: the wanted kinds that are routed, in this table's order."""
+    wanted = set(kinds)
+    return [kind for kind in ROUTES if kind in wanted]
 
 
 def update_kind(update: dict[str, Any]) -> str:

@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 from telebot import apihelper
 
+from apps.bots import features
+from apps.bots.context import ref_of
 from apps.bots.models import Bot
 from apps.bots.services import BotRef
 from apps.ingress import publish, routing, stats
@@ -45,20 +47,21 @@ class Webhook:
 
 
 def set_webhook(
-    bot: Bot, base_url: str, *, max_connections: int, drop_pending_updates: bool = False
+    row: Bot, base_url: str, *, max_connections: int, drop_pending_updates: bool = False
 ) -> Webhook:
     """Point Telegram at our webhook with a fresh secret; store the secret's hash once it took.
+    Telegram is asked for the update kinds the bot's features need, and no others.
 
     Locks nothing: the new hash is saved only after Telegram accepted the new secret, so a failed
     call leaves the working webhook as it was.
     """
     url = base_url + settings.WEBHOOK_PATH
-    secret = bot.rotate_webhook_secret()
+    secret = row.rotate_webhook_secret()
     try:
-        telebot_for_token(bot.token).set_webhook(
+        telebot_for_token(row.token).set_webhook(
             url=url,
             secret_token=secret,
-            allowed_updates=routing.ALLOWED_UPDATES,
+            allowed_updates=routing.allowed_updates(features.update_kinds(row.features)),
             max_connections=max_connections,
             drop_pending_updates=drop_pending_updates,
         )
@@ -66,35 +69,36 @@ def set_webhook(
         raise WebhookError(exc.description) from None
     except Exception as exc:  # pyTelegramBotAPI's own errors (network, API) before ours map them
         raise WebhookError(str(exc)) from None
-    bot.save(update_fields=["webhook_secret_hash", "updated_at"])
+    row.save(update_fields=["webhook_secret_hash", "updated_at"])
     return Webhook(url=url, secret=secret)
 
 
-def accept_polled_update(bot: BotRef, update: dict[str, Any]) -> bool:
+def accept_polled_update(ref: BotRef, update: dict[str, Any]) -> bool:
     """Feed an update from getUpdates into the same routing as the webhook."""
     route = routing.route(update)
     if route is None:
         stats.count_unrouted(routing.update_kind(update))
         return False
-    return publish.enqueue_update(bot, update, route)
+    return publish.enqueue_update(ref, update, route)
 
 
-def poll_forever(bot: Bot, stop: threading.Event, *, timeout: int = 25) -> None:
+def poll_forever(row: Bot, stop: threading.Event, *, timeout: int = 25) -> None:
     """Long-poll getUpdates for one bot until `stop` is set. The offset only advances past an
     update once it is queued, so nothing is lost when the queue is down."""
-    ref = BotRef(id=bot.pk, telegram_id=bot.telegram_id, username=bot.username)
+    ref = ref_of(row)
+    kinds = routing.allowed_updates(features.update_kinds(row.features))
     offset = 0
     while not stop.is_set():
         try:
             # The raw dicts, as the webhook would receive them (TeleBot.get_updates parses them).
             updates = apihelper.get_updates(
-                bot.token,
+                row.token,
                 offset=offset or None,
-                allowed_updates=routing.ALLOWED_UPDATES,
+                allowed_updates=kinds,
                 long_polling_timeout=timeout,
             )
         except Exception as exc:
-            logger.warning("runbot: getUpdates failed for %s: %s", bot, exc)
+            logger.warning("runbot: getUpdates failed for %s: %s", row, exc)
             stop.wait(2)
             continue
         for update in updates:
@@ -107,8 +111,8 @@ def poll_forever(bot: Bot, stop: threading.Event, *, timeout: int = 25) -> None:
             offset = update["update_id"] + 1
 
 
-def delete_webhook(bot: Bot) -> None:
-    telebot_for_token(bot.token).delete_webhook()
+def delete_webhook(row: Bot) -> None:
+    telebot_for_token(row.token).delete_webhook()
 
 
 def purge_seen_updates(older_than: timedelta = timedelta(days=1)) -> int:

@@ -3,7 +3,6 @@ dead letters (replay, discard, listing, alerting)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 import traceback
@@ -18,13 +17,13 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
-from redis.exceptions import RedisError
 
 from apps.bots.models import Bot
 from apps.ops.models import DeadLetter
 from apps.telegram.client import telebot_for_token
 from apps.telegram.errors import TelegramError
 from celeryconfig import QUEUE_NAMES
+from gmbot import claims
 from gmbot.env import env
 from gmbot.redis import get_redis
 
@@ -201,13 +200,11 @@ def do_replay(queue: str, selection: ReplaySelection) -> ReplayResult:
     for pk in ids:
         letter = dead.filter(pk=pk).only("task_name", "args", "kwargs").first()
         new_task_id = str(uuid.uuid4())
-        claimed = letter is not None and (
-            dead.filter(pk=pk).update(
-                status=DeadLetter.Status.REPLAYED,
-                replayed_at=timezone.now(),
-                replayed_task_id=new_task_id,
-            )
-            == 1
+        claimed = letter is not None and claims.claim_row(
+            dead.filter(pk=pk),
+            status=DeadLetter.Status.REPLAYED,
+            replayed_at=timezone.now(),
+            replayed_task_id=new_task_id,
         )
         if not claimed or letter is None:
             result.skipped.append(pk)
@@ -352,17 +349,19 @@ def _alert_key(queue: str) -> str:
 
 
 def _claim_alert(queue: str) -> bool:
-    try:
-        return bool(get_redis().set(_alert_key(queue), "1", nx=True, ex=DEAD_LETTER_ALERT_INTERVAL))
-    except RedisError:
-        # Without Redis there is no memory of the last alert; alerting again beats staying silent.
-        logger.warning("redis unavailable; dead-letter alert for %s not throttled", queue)
-        return True
+    # Without Redis there is no memory of the last alert; alerting again beats staying silent.
+    return claims.claim(
+        _alert_key(queue),
+        DEAD_LETTER_ALERT_INTERVAL,
+        fail_open=True,
+        note=f"redis unavailable; dead-letter alert for {queue} not throttled",
+    )
 
 
 def _release_alert(queue: str) -> None:
-    with contextlib.suppress(RedisError):
-        get_redis().delete(_alert_key(queue))
+    claims.release(
+        _alert_key(queue), note=f"redis unavailable; dead-letter alert for {queue} not released"
+    )
 
 
 def _tell_operators(text: str) -> None:

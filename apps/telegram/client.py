@@ -8,12 +8,16 @@ Every Bot API call a TeleBot makes goes through `send_request`, installed as pyT
 1. takes a slot in the shared budgets (ratelimit.acquire: may sleep briefly or raise RateLimited);
 2. sends it on this thread's keep-alive session (a new one after a fork);
 3. classifies the answer into apps.telegram.errors and raises those, never telebot's own
-   ApiTelegramException: 429 → RetryAfter, 5xx/timeout/connection → TransientError, 403 → the chat
-   is marked unreachable and Unreachable raised, 400 → BadRequest with a named reason;
+   ApiTelegramException: 429 → RetryAfter, 5xx/timeout/connection → TransientError, 403 → the
+   `on_unreachable` hooks run and Unreachable is raised, 400 → BadRequest with a named reason;
 4. counts "already done" answers (errors.ALREADY_DONE) as success: the TeleBot method returns True;
-5. follows a group's migration to a supergroup: the stored chat id is updated and the call
+5. follows a group's migration to a supergroup: the `on_migrated` hooks run and the call is
    repeated once with the new id.
 It never retries otherwise: the task layer decides, from the exception class.
+
+This app imports no other app of the project: what a 403 or a migration means for stored rows is
+decided by the apps that store them (apps/chats registers its hooks in its AppConfig.ready()). A
+hook that fails is logged and never changes the call's outcome.
 
 URLs carry the bot token, so nothing here logs a URL or a requests exception's text: log lines
 name the method, the bot's numeric id and the chat id.
@@ -25,18 +29,16 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
 from django.conf import settings
-from django.db import DatabaseError, transaction
 from telebot import TeleBot, apihelper
 
-from apps.bots.models import Bot
-from apps.chats.services import migrate_chat
-from apps.telegram import ratelimit, services
+from apps.telegram import ratelimit
 from apps.telegram.errors import (
     ALREADY_DONE,
     BadRequest,
@@ -66,18 +68,68 @@ def configure() -> None:
     apihelper.CUSTOM_REQUEST_SENDER = send_request  # type: ignore[assignment]
 
 
+def new_telebot(token: str) -> TeleBot:
+    """A TeleBot of its own, for a caller that registers handlers on it (apps/bots' contexts).
+    Handlers run in the calling thread (`threaded=False`), so a task sees their exceptions."""
+    return TeleBot(token, threaded=False, skip_pending=False)
+
+
 def telebot_for_token(token: str) -> TeleBot:
-    """The process's TeleBot for this token; created once, reused for every call."""
+    """The process's TeleBot for this token, for calls only; created once, reused."""
     key = hashlib.sha256(token.encode()).hexdigest()
     bot = _bots.get(key)
     if bot is None:
-        bot = _bots[key] = TeleBot(token, threaded=False, skip_pending=False)
+        bot = _bots[key] = new_telebot(token)
     return bot
 
 
-def telebot_for(bot: Bot) -> TeleBot:
-    """The process's TeleBot for a stored bot."""
-    return telebot_for_token(bot.token)
+# ---- hooks: what other apps do when Telegram says a chat is gone or moved ---------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Telegram answered 403 Forbidden: the bot cannot reach this chat (or user) any more."""
+
+    bot_telegram_id: int
+    chat_id: int
+    reason: str  # errors.forbidden_reason_for: blocked, kicked, not_member, …
+    description: str  # Telegram's own words
+
+
+@dataclass(frozen=True)
+class Migration:
+    """A group became a supergroup: `old_chat_id` is now `new_chat_id`."""
+
+    bot_telegram_id: int
+    old_chat_id: int
+    new_chat_id: int
+
+
+_unreachable_hooks: list[Callable[[Refusal], None]] = []
+_migrated_hooks: list[Callable[[Migration], None]] = []
+
+
+def on_unreachable(hook: Callable[[Refusal], None]) -> None:
+    """Run `hook` whenever Telegram refuses a call with 403 (before Unreachable is raised)."""
+    if hook not in _unreachable_hooks:
+        _unreachable_hooks.append(hook)
+
+
+def on_migrated(hook: Callable[[Migration], None]) -> None:
+    """Run `hook` whenever a call finds its group migrated (before the call is repeated)."""
+    if hook not in _migrated_hooks:
+        _migrated_hooks.append(hook)
+
+
+def _run_hooks(hooks: list[Callable[[Any], None]], event: Refusal | Migration) -> None:
+    for hook in hooks:
+        try:
+            hook(event)
+        except Exception:
+            # The caller still gets its answer (Unreachable, or the repeated call); the hook's
+            # work is bookkeeping that the next refusal or migration does again.
+            logger.warning("telegram: %s hook %s failed", type(event).__name__, hook.__qualname__,
+                           exc_info=True)  # fmt: skip
 
 
 class _Sessions(threading.local):
@@ -272,33 +324,12 @@ def _observe(
 def _mark_unreachable(call: _Call, reason: str, description: str) -> None:
     if not isinstance(call.chat_id, int):
         return  # an @username: no numeric id to store
-    try:
-        with transaction.atomic():
-            bot_pk = (
-                Bot.objects.filter(telegram_id=call.bot_id).values_list("pk", flat=True).first()
-            )
-            if bot_pk is not None:
-                services.mark_unreachable(bot_pk, call.chat_id, reason, description)
-    except DatabaseError:
-        # The caller still gets Unreachable and will not retry; the mark is only bookkeeping.
-        logger.warning(
-            "could not mark chat %s unreachable for bot %s",
-            call.chat_id,
-            call.bot_id,
-            exc_info=True,
-        )
+    _run_hooks(_unreachable_hooks, Refusal(call.bot_id, call.chat_id, reason, description))
 
 
 def _follow_migration(call: _Call, new_chat_id: int) -> None:
     assert isinstance(call.chat_id, int)
-    try:
-        migrate_chat(call.bot_id, call.chat_id, new_chat_id)
-    except DatabaseError:
-        # The repeated call below still reaches the supergroup; the next call migrates again.
-        logger.warning(
-            "could not store chat %s's new id %s for bot %s",
-            call.chat_id, new_chat_id, call.bot_id, exc_info=True,
-        )  # fmt: skip
+    _run_hooks(_migrated_hooks, Migration(call.bot_id, call.chat_id, new_chat_id))
 
 
 def _rewind(files: dict[str, Any] | None) -> None:

@@ -121,7 +121,11 @@ def _empty_redis(redis_client):
 @pytest.fixture
 def world(sandbox, make_bot) -> Guarded:
     """A supergroup and a channel, both with the bot as an admin; nothing protected yet."""
-    bot = make_bot()
+    return guarded_world(sandbox, make_bot())
+
+
+def guarded_world(sandbox: Sandbox, bot: Bot) -> Guarded:
+    """The `world` of any bot (one that runs other features too, say)."""
     listen_to_everything(sandbox, bot)
     owner = int(sandbox.create_user("Olga", username="olga")["id"])
     sandbox.start(owner, bot.username)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from apps.chats.models import Group, GroupChannelLink, GroupMember
+from apps.chats.models import GroupChannelLink, GroupMember
 from apps.guard import cache
+from apps.guard.models import GroupProtection, MemberState
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +63,7 @@ def test_a_pause_stops_enforcement_though_the_protection_was_cached(protected):
     warm(protected)
     protected.sandbox.add_bot(protected.bot.username, protected.channel, status="member")
     protected.deliver()
-    assert Group.objects.get(chat_id=protected.group).paused_at is not None
+    assert GroupProtection.objects.get(group__chat_id=protected.group).paused_at is not None
 
     # then a non-subscriber's message costs no call at all
     calls_before = len(protected.sandbox.calls(bot=protected.bot.username))
@@ -78,7 +79,8 @@ def test_an_active_member_row_is_refreshed_at_most_every_few_minutes_but_changes
     # given a subscriber who wrote once
     sam = warm(protected)
     row = GroupMember.objects.get(group__chat_id=protected.group, user_id=sam)
-    assert row.status == GroupMember.Status.VERIFIED
+    state = MemberState.objects.get(group__chat_id=protected.group, user_id=sam)
+    assert state.status == MemberState.Status.VERIFIED
 
     # when they write again at once, the row is not rewritten
     protected.say(sam, "again")
@@ -87,7 +89,7 @@ def test_an_active_member_row_is_refreshed_at_most_every_few_minutes_but_changes
     # when they leave the channel, they are recorded as restricted at once
     protected.sandbox.leave(sam, protected.channel)
     protected.deliver()
-    assert GroupMember.objects.get(pk=row.pk).status == GroupMember.Status.RESTRICTED
+    assert MemberState.objects.get(pk=state.pk).status == MemberState.Status.RESTRICTED
 
     # and once verified again, their next message is recorded as verified
     protected.sandbox.set_member(protected.channel, sam, "member")
@@ -96,7 +98,7 @@ def test_an_active_member_row_is_refreshed_at_most_every_few_minutes_but_changes
     protected.sandbox.press(sam, protected.group, warning["response"]["result"]["message_id"])
     protected.deliver()
     assert protected.status(sam) == "member"
-    assert GroupMember.objects.get(pk=row.pk).status == GroupMember.Status.VERIFIED
+    assert MemberState.objects.get(pk=state.pk).status == MemberState.Status.VERIFIED
 
 
 def test_with_the_cache_down_the_protection_comes_from_the_database(protected, settings, caplog):

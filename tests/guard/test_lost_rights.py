@@ -7,8 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.chats.models import Group, GroupMember
-from apps.guard import services, texts
+from apps.chats.models import Group
+from apps.guard import texts
+from apps.guard.models import GroupProtection, MemberState
+from apps.guard.services import batch
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +27,7 @@ def test_demoting_the_bot_pauses_protection_tells_the_owner_and_stops_enforcemen
     protected.deliver()
 
     # then protection is paused, visible in /status, and the owner told what to do
-    group = Group.objects.get(chat_id=protected.group)
+    group = GroupProtection.objects.get(group__chat_id=protected.group)
     assert group.paused_at is not None
     assert group.pause_reason == texts.PAUSE_REASONS["demoted"]
     [dm] = owner_dms(protected)
@@ -55,7 +57,7 @@ def test_reactivate_after_the_rights_are_back_resumes_protection(protected):
         texts.REACTIVATE_DONE
         in protected.calls("sendMessage", protected.group)[-1]["params"]["text"]
     )
-    assert Group.objects.get(chat_id=protected.group).paused_at is None
+    assert GroupProtection.objects.get(group__chat_id=protected.group).paused_at is None
     nick = protected.user("Nick", subscribed=False)
     protected.say(nick, "hello")
     assert protected.status(nick) == "restricted"
@@ -79,7 +81,7 @@ def test_a_rights_error_pauses_once_and_an_owner_who_never_started_the_bot_is_on
     protected.say(nora, "hi")
 
     # then the group is paused after the first refusal; the second costs no call
-    assert Group.objects.get(chat_id=protected.group).paused_at is not None
+    assert GroupProtection.objects.get(group__chat_id=protected.group).paused_at is not None
     assert len([c for c in sandbox.calls(method="restrictChatMember")]) == 1
     assert "protection paused" in caplog.text
 
@@ -88,15 +90,15 @@ def test_batch_verification_mutes_an_active_member_who_left_unnoticed(protected)
     # given a verified member, last checked two hours ago, who left the channel unnoticed
     sue = protected.user("Sue", subscribed=True)
     protected.say(sue, "hi")
-    GroupMember.objects.filter(user_id=sue).update(checked_at=timezone.now() - timedelta(hours=2))
+    MemberState.objects.filter(user_id=sue).update(checked_at=timezone.now() - timedelta(hours=2))
     protected.sandbox.set_member(protected.channel, sue, "left")
     protected.skip_pending()
 
     # when the batch runs
-    result = services.do_verify_recent_members()
+    result = batch.do_verify_recent_members()
 
     # then she is muted and warned, and her record says so
     assert result == {"checked": 1, "muted": 1}
     assert protected.status(sue) == "restricted"
     assert len(protected.warnings()) == 1
-    assert GroupMember.objects.get(user_id=sue).status == GroupMember.Status.RESTRICTED
+    assert MemberState.objects.get(user_id=sue).status == MemberState.Status.RESTRICTED

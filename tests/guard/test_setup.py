@@ -6,6 +6,7 @@ import pytest
 
 from apps.chats.models import Group, GroupChannelLink
 from apps.guard import texts
+from apps.guard.models import GroupProtection
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,8 @@ def test_protect_reports_each_check_and_records_owner_group_and_channel(world):
     assert "✅ I am an admin of @news" in reply
     assert texts.PROTECT_DONE.format(channels="@news") in reply
     group = Group.objects.get(bot=world.bot, chat_id=world.group)
-    assert group.enabled and group.paused_at is None
+    protection = GroupProtection.objects.get(group=group)
+    assert group.enabled and protection.enabled and protection.paused_at is None
     assert group.owner is not None and group.owner.telegram_id == world.owner
     assert [link.channel.chat_id for link in GroupChannelLink.objects.filter(group=group)] == [
         world.channel

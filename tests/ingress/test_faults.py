@@ -12,9 +12,8 @@ import json
 import pytest
 
 from apps.bots.services import forget_cached_bots
-from apps.chats.models import Group
+from apps.chats.models import Group, UnreachableChat
 from apps.ops.models import DeadLetter
-from apps.telegram.models import UnreachableChat
 from tests.conftest import wait_until
 from tests.factories import GroupFactory
 

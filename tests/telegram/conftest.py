@@ -35,7 +35,7 @@ def bot(make_bot: Any) -> Bot:
 
 @pytest.fixture
 def telebot(bot: Bot) -> TeleBot:
-    return client.telebot_for(bot)
+    return client.telebot_for_token(bot.token)
 
 
 @pytest.fixture

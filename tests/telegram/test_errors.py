@@ -12,7 +12,8 @@ from kombu.utils.json import dumps, loads
 from telebot import TeleBot
 
 from apps.bots.models import Bot
-from apps.chats.models import Group
+from apps.chats.models import Group, UnreachableChat
+from apps.chats.services import is_unreachable, mark_reachable
 from apps.telegram import client
 from apps.telegram.errors import (
     BadRequest,
@@ -23,8 +24,6 @@ from apps.telegram.errors import (
     TransientError,
     Unreachable,
 )
-from apps.telegram.models import UnreachableChat
-from apps.telegram.services import is_unreachable, mark_reachable
 from gmbot.celery import app as celery_app
 from tests.conftest import free_port, wait_until
 from tests.factories import GroupFactory

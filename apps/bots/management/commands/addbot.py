@@ -5,9 +5,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from apps.bots.features import FeatureError, choices
 from apps.bots.services import BotTokenError, do_add_bot
 
 READ_STDIN = "-"
+
+
+def _names(value: str) -> list[str]:
+    return [name.strip() for name in value.split(",") if name.strip()]
 
 
 class Command(BaseCommand):
@@ -22,6 +27,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--new-secret", action="store_true", help="issue a new webhook secret for a known bot"
         )
+        parser.add_argument(
+            "--features",
+            type=_names,
+            help="what the bot runs, comma-separated (default for a new bot: guard; a known bot "
+            f"keeps its own); one of: {', '.join(name for name, _ in choices())}",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         token = options["token"]
@@ -32,9 +43,12 @@ class Command(BaseCommand):
             raise CommandError("give the token with --token or on standard input")
         try:
             added = do_add_bot(
-                token, owner_telegram_id=options["owner"], new_secret=options["new_secret"]
+                token,
+                owner_telegram_id=options["owner"],
+                new_secret=options["new_secret"],
+                features=options["features"],
             )
-        except BotTokenError as exc:
+        except (BotTokenError, FeatureError) as exc:
             raise CommandError(str(exc)) from None
         verb = "Added" if added.created else "Updated"
         self.stdout.write(f"{verb} {added.bot!s} (id {added.bot.telegram_id}).")

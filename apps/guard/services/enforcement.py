@@ -1,0 +1,250 @@
+"""Enforcement (SPEC G5, G6, G8): a non-subscriber who writes, joins, or leaves an enforced
+channel is muted, recorded and warned — `do_restrict`, the one way all of them act."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from telebot.types import ChatMemberUpdated, ChatPermissions, Message
+from telebot.types import User as TgUser
+
+from apps.bots.context import BotContext
+from apps.chats.models import Channel, GroupMember
+from apps.chats.services import note_member_seen
+from apps.guard import cache, keyboards, texts
+from apps.guard.models import GroupProtection, MemberState
+from apps.guard.services.protection import (
+    SERVICE_ACCOUNT_ID,
+    Protection,
+    channel_names,
+    check_is_admin,
+    check_missing_channels,
+    display_name,
+    in_chat,
+    is_exempt_sender,
+    is_subscribed,
+    protection_for,
+)
+from apps.guard.services.rights import LOST_RIGHTS_REASONS, do_pause
+from apps.telegram.errors import BadRequest, Unreachable
+
+logger = logging.getLogger(__name__)
+
+ADMIN_STATUSES = frozenset({"creator", "administrator"})
+MUTED = ChatPermissions(
+    can_send_messages=False, can_send_audios=False, can_send_documents=False,
+    can_send_photos=False, can_send_videos=False, can_send_video_notes=False,
+    can_send_voice_notes=False, can_send_polls=False, can_send_other_messages=False,
+    can_add_web_page_previews=False, can_change_info=False, can_invite_users=False,
+    can_pin_messages=False, can_manage_topics=False, can_react_to_messages=False,
+)  # fmt: skip
+
+
+def record_member(
+    group_id: int, user_id: int, status: str, *, active: bool = False, seen: bool = True
+) -> None:
+    """Upsert what the guard decided about a member, and (when `seen`: a message, a join, a
+    press) that the member was seen now. One statement each, no lock held.
+
+    `active`: the member just wrote. Such a refresh of an unchanged status is written at most
+    once per cache.SEEN_SECONDS: a busy group's chatter is not a stream of database writes."""
+    if active and cache.recently_recorded(group_id, user_id, status):
+        return
+    now = timezone.now()
+    if seen:
+        note_member_seen(group_id, user_id, now)
+    MemberState.objects.bulk_create(
+        [MemberState(group_id=group_id, user_id=user_id, status=status, checked_at=now)],
+        update_conflicts=True,
+        unique_fields=["group", "user_id"],
+        update_fields=["status", "checked_at"],
+    )
+    cache.recorded(group_id, user_id, status)
+
+
+def mute(bot: BotContext, chat_id: int, user_id: int) -> None:
+    bot.telebot.restrict_chat_member(
+        chat_id, user_id, permissions=MUTED, use_independent_chat_permissions=True
+    )
+
+
+def warn(
+    bot: BotContext,
+    protection: Protection,
+    user: TgUser,
+    missing: list[Channel],
+    template: str | None = None,
+) -> bool:
+    """Post the warning with its buttons, at most once per user per group per
+    cache.WARN_SECONDS. Returns whether a warning was sent."""
+    chat_id = protection.group.chat_id
+    if not cache.claim_warning(bot.telegram_id, chat_id, user.id):
+        return False
+    text = (template or protection.param("warning")).replace("{name}", display_name(user))
+    text = text.replace("{channels}", channel_names(missing))
+    markup = keyboards.warning_keyboard(
+        missing, user.id, protection.param("join_button"), protection.param("verify_button")
+    )
+    try:
+        sent = bot.telebot.send_message(chat_id, text, reply_markup=markup)
+    except BaseException:
+        cache.release_warning(bot.telegram_id, chat_id, user.id)  # a retry may warn again
+        raise
+    cache.add_warning_message(bot.telegram_id, chat_id, user.id, sent.message_id)
+    return True
+
+
+def do_restrict(
+    bot: BotContext,
+    protection: Protection,
+    user: TgUser,
+    missing: list[Channel],
+    *,
+    template: str | None = None,
+    seen: bool = True,
+) -> None:
+    """Mute a member who lacks `missing`, record it, and warn them (with `template`, or the
+    group's warning). `seen`: the member was just seen (a batch check saw no one). Locks nothing;
+    the member's rows are upserted."""
+    mute(bot, protection.group.chat_id, user.id)
+    record_member(protection.group.pk, user.id, MemberState.Status.RESTRICTED, seen=seen)
+    warn(bot, protection, user, missing, template)
+
+
+@contextmanager
+def enforcing(bot: BotContext, protection: Protection) -> Iterator[None]:
+    """Run enforcement calls for one group; a lost right pauses the group instead of failing
+    (so nothing retries in a loop), a target who became an admin meanwhile is left alone."""
+    group, state = protection.group, protection.state
+    try:
+        yield
+    except BadRequest as exc:
+        if exc.reason in LOST_RIGHTS_REASONS:
+            do_pause(bot, state, "not_enough_rights")
+        elif exc.reason == "user_is_admin":
+            cache.forget_admins(bot.telegram_id, group.chat_id)
+        else:
+            raise
+    except Unreachable as exc:
+        if exc.chat_id == group.chat_id:
+            do_pause(bot, state, "removed")
+        elif any(exc.chat_id == channel.chat_id for channel in protection.channels):
+            do_pause(bot, state, "channel_demoted", channel=str(exc.chat_id))
+        else:
+            raise
+
+
+def do_enforce_message(bot: BotContext, message: Message) -> bool:
+    """A message in a group: a non-subscriber's is deleted (unless the group chose mute only),
+    the sender muted and warned. Returns whether it acted on the sender. Locks nothing; the
+    member's rows are upserted."""
+    if is_exempt_sender(message, bot):
+        return False
+    protection = protection_for(bot, message.chat.id)
+    if protection is None or not protection.active:
+        return False
+    user = message.from_user
+    assert user is not None  # is_exempt_sender returned True otherwise
+    group = protection.group
+    with enforcing(bot, protection):
+        if check_is_admin(bot, group.chat_id, user.id):
+            return False
+        missing = check_missing_channels(bot, protection.channels, user.id)
+        if not missing:
+            record_member(group.pk, user.id, MemberState.Status.VERIFIED, active=True)
+            return False
+        if protection.param("mode") == "delete":
+            bot.telebot.delete_message(group.chat_id, message.message_id)
+        do_restrict(bot, protection, user, missing)
+        logger.info(
+            "guard: muted user=%s group=%s bot=%s missing=%s",
+            user.id, group.chat_id, bot.id, [c.chat_id for c in missing],
+        )  # fmt: skip
+        return True
+    return True  # a lost right paused the group instead: the sender is not answered either
+
+
+def do_enforce_join(bot: BotContext, chat_id: int, user: TgUser) -> None:
+    """A member joined: if any linked channel is missing, mute at once and warn. Acts once per
+    (group, user) within cache.JOIN_WINDOW, since Telegram reports a join twice. Locks nothing."""
+    if user.is_bot or user.id == SERVICE_ACCOUNT_ID:
+        return
+    protection = protection_for(bot, chat_id)
+    if protection is None or not protection.active:
+        return
+    if not cache.claim_join(bot.telegram_id, chat_id, user.id):
+        return
+    try:
+        with enforcing(bot, protection):
+            missing = check_missing_channels(bot, protection.channels, user.id)
+            if not missing:
+                record_member(protection.group.pk, user.id, MemberState.Status.VERIFIED)
+                return
+            do_restrict(bot, protection, user, missing)
+    except BaseException:
+        cache.release_join(bot.telegram_id, chat_id, user.id)  # the retry must act
+        raise
+
+
+def do_member_changed(bot: BotContext, update: ChatMemberUpdated) -> None:
+    """A `chat_member` update: in a channel it refreshes the cache and enforces a leave; in a
+    group it drops a stale admin list and treats an arrival as a join. Our own restrictions
+    come back as chat_member updates too; they change nothing."""
+    if update.from_user is not None and update.from_user.id == bot.telegram_id:
+        return
+    old, new = update.old_chat_member, update.new_chat_member
+    user = new.user
+    chat = update.chat
+    if chat.type == "channel":
+        was, now = is_subscribed(old), is_subscribed(new)
+        cache.remember(bot.telegram_id, chat.id, user.id, now)
+        if was and not now:
+            do_enforce_channel_leave(bot, chat.id, user)
+        return
+    if old.status in ADMIN_STATUSES or new.status in ADMIN_STATUSES:
+        cache.forget_admins(bot.telegram_id, chat.id)
+        return
+    if not in_chat(old) and in_chat(new):
+        do_enforce_join(bot, chat.id, user)
+
+
+def do_enforce_channel_leave(bot: BotContext, channel_id: int, user: TgUser) -> None:
+    """The user left an enforced channel: mute and warn them in every protected group linked to
+    it where they are a member who can still write. Groups where we have seen them come first
+    (each group costs a getChatMember, and a mute should not wait behind the others); the rest
+    are asked too, since a member who never wrote has no row. Locks nothing."""
+    protections = (
+        GroupProtection.objects.filter(
+            group__bot_id=bot.id,
+            group__enabled=True,
+            enabled=True,
+            paused_at__isnull=True,
+            group__channel_links__channel__chat_id=channel_id,
+            group__channel_links__channel__bot_id=bot.id,
+        )
+        .annotate(seen=Exists(GroupMember.objects.filter(group=OuterRef("pk"), user_id=user.id)))
+        .select_related("group")
+        .order_by("-seen", "pk")
+        .distinct()
+    )
+    for state in protections:
+        protection = protection_for(bot, state.group.chat_id)
+        if protection is None:
+            continue
+        chat_id = protection.group.chat_id
+        with enforcing(bot, protection):
+            member = bot.telebot.get_chat_member(chat_id, user.id)
+            if not in_chat(member) or not getattr(member, "can_send_messages", True):
+                continue  # not in the group, an admin, or muted already
+            missing = check_missing_channels(bot, protection.channels, user.id)
+            if not missing:
+                continue
+            do_restrict(bot, protection, user, missing, template=texts.LEFT_CHANNEL_WARNING)
+            logger.info(
+                "guard: user=%s left channel=%s, muted in group=%s",
+                user.id, channel_id, chat_id,
+            )  # fmt: skip

@@ -1,0 +1,74 @@
+"""The "I've joined" button under a warning (SPEC G7)."""
+
+from __future__ import annotations
+
+import logging
+
+from telebot.types import CallbackQuery, ChatPermissions
+
+from apps.bots.context import BotContext
+from apps.guard import cache, keyboards, texts
+from apps.guard.models import MemberState
+from apps.guard.services.enforcement import enforcing, record_member
+from apps.guard.services.protection import channel_names, check_missing_channels, protection_for
+from apps.telegram.errors import BadRequest
+
+logger = logging.getLogger(__name__)
+
+
+def do_verify(bot: BotContext, query: CallbackQuery) -> None:
+    """The "I've joined" button: only the warned user may press it; a fresh check (no negative
+    cache); subscribed → unmuted and the warnings deleted, otherwise an alert naming what is
+    missing. Locks nothing."""
+    target = keyboards.verify_target(query.data)
+    presser = query.from_user.id
+    message = query.message
+    if target is None or message is None:
+        return
+    if presser != target:
+        _answer(bot, query, texts.VERIFY_NOT_YOURS)
+        return
+    chat_id = message.chat.id
+    protection = protection_for(bot, chat_id)
+    if protection is None:
+        # Protection was switched off after the warning: nothing to check, lift our mute.
+        unmute(bot, chat_id, presser)
+        _delete_warnings(bot, chat_id, presser, message.message_id)
+        _answer(bot, query, texts.VERIFY_NOT_PROTECTED)
+        return
+    if not protection.active:
+        _answer(bot, query, texts.VERIFY_PAUSED)
+        return
+    with enforcing(bot, protection):
+        missing = check_missing_channels(bot, protection.channels, presser, trust_negative=False)
+        if missing:
+            _answer(bot, query, texts.VERIFY_MISSING.format(channels=channel_names(missing)))
+            return
+        unmute(bot, chat_id, presser)
+        record_member(protection.group.pk, presser, MemberState.Status.VERIFIED)
+        cache.release_warning(bot.telegram_id, chat_id, presser)
+        _delete_warnings(bot, chat_id, presser, message.message_id)
+        _answer(bot, query, texts.VERIFY_DONE)
+
+
+def unmute(bot: BotContext, chat_id: int, user_id: int) -> None:
+    """Give the member the group's default permissions back (no until_date: for good)."""
+    defaults = bot.telebot.get_chat(chat_id).permissions or ChatPermissions(can_send_messages=True)
+    bot.telebot.restrict_chat_member(
+        chat_id, user_id, permissions=defaults, use_independent_chat_permissions=True
+    )
+
+
+def _answer(bot: BotContext, query: CallbackQuery, text: str) -> None:
+    try:
+        bot.telebot.answer_callback_query(query.id, text, show_alert=True)
+    except BadRequest as exc:
+        if exc.reason != "query_too_old":
+            raise
+        # A retried update comes after the 15 s Telegram allows; the effect is what matters.
+        logger.info("guard: callback %s answered too late", query.id)
+
+
+def _delete_warnings(bot: BotContext, chat_id: int, user_id: int, pressed: int) -> None:
+    for message_id in {pressed} | cache.pop_warning_messages(bot.telegram_id, chat_id, user_id):
+        bot.telebot.delete_message(chat_id, message_id)  # already deleted counts as done
