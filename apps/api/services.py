@@ -1,0 +1,55 @@
+"""What the API's endpoints do, apart from HTTP: each takes the caller (a KeyHolder) and starts
+from the rows tenancy lets it see."""
+
+from __future__ import annotations
+
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
+
+from apps.api import tenancy
+from apps.api.authentication import KeyHolder
+from apps.bots.models import Bot
+from apps.chats.models import Group, GroupChannelLink
+
+
+def protected_condition() -> Q:
+    """A group is protected when the guard enforces it: enabled, at least one linked channel,
+    not paused. The one definition the API uses, for the field and for the filter."""
+    linked = Exists(GroupChannelLink.objects.filter(group=OuterRef("pk")))
+    return Q(enabled=True, paused_at__isnull=True) & Q(linked)
+
+
+def groups_for(
+    holder: KeyHolder,
+    *,
+    bot: Bot | None = None,
+    enabled: bool | None = None,
+    protected: bool | None = None,
+) -> QuerySet[Group]:
+    """The caller's groups, filtered, with everything GroupSerializer shows: two queries a
+    page, whatever its size."""
+    protected_now = protected_condition()
+    groups = tenancy.visible(Group, holder).select_related("bot", "owner")
+    groups = groups.annotate(
+        protected=ExpressionWrapper(protected_now, output_field=BooleanField())
+    )
+    groups = groups.prefetch_related(
+        Prefetch(
+            "channel_links",
+            queryset=GroupChannelLink.objects.select_related("channel").order_by("pk"),
+        )
+    )
+    if bot is not None:
+        groups = groups.filter(bot=bot)
+    if enabled is not None:
+        groups = groups.filter(enabled=enabled)
+    if protected is not None:
+        groups = groups.filter(protected_now if protected else ~protected_now)
+    return groups
