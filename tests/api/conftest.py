@@ -68,3 +68,9 @@ def call(client: Client, key: str | None, path: str, method: str = "get", **para
     """An API request with the key in X-API-Key (or none)."""
     headers = {"X-API-Key": key} if key else {}
     return getattr(client, method)(path, params, headers=headers)
+
+
+def ids(answer: Any) -> list[int]:
+    """The ids of a listing's page, once it answered 200."""
+    assert answer.status_code == 200, answer.json()
+    return [row["id"] for row in answer.json()["results"]]

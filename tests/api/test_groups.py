@@ -6,15 +6,10 @@ import pytest
 from django.utils import timezone
 
 from apps.chats.models import Group
-from tests.api.conftest import call, protected_group
+from tests.api.conftest import call, ids, protected_group
 from tests.factories import GroupFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def ids(answer) -> list[int]:
-    assert answer.status_code == 200, answer.json()
-    return [group["id"] for group in answer.json()["results"]]
 
 
 def test_an_owner_lists_the_groups_it_owns_or_its_bots_manage_by_ascending_id(client, tenants):
