@@ -33,9 +33,17 @@ class ScopedAPIView(generics.GenericAPIView):
     model: ClassVar[type[models.Model]]
     query_serializer: ClassVar[type[StrictSerializer]] = StrictSerializer
     query: dict[str, Any]
+    # No OPTIONS: DRF would describe serializers there, outside the schema (METADATA_CLASS is
+    # off), and Allow should not name a method that only answers 405.
+    http_method_names = ["get", "post", "put", "patch", "delete", "head"]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        # DRF checks the method only after this; a method the endpoint lacks is a 405 whatever
+        # its query string says.
+        method = (request.method or "").lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            self.http_method_not_allowed(request, *args, **kwargs)
         self.query = self.check_query(request)
 
     def check_query(self, request: Request) -> dict[str, Any]:
