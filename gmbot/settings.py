@@ -168,8 +168,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SCHEMA_PATH_PREFIX": "/api",
     "SERVE_INCLUDE_SCHEMA": False,
-    # The schema and its viewers are public: they hold no data, and a key sent to them by the
-    # viewers' "Authorize" button must not be refused before the page loads.
+    # The schema and its viewers are public and hold no data, so they read no key (a stale key
+    # in a browser must not make the docs fail to load).
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI and ReDoc from our own static files (drf-spectacular-sidecar), never a CDN.

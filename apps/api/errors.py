@@ -62,8 +62,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             for field, detail in flat
         ]
         code = exc.default_code
-        if isinstance(exc, exceptions.ValidationError) and all(
-            detail.code == NOT_FOUND for _, detail in flat
+        if (
+            isinstance(exc, exceptions.ValidationError)
+            and flat
+            and all(detail.code == NOT_FOUND for _, detail in flat)
         ):
             status, code = 404, NOT_FOUND
         message = " ".join(f"{field}: {detail}" if field else str(detail) for field, detail in flat)

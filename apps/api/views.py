@@ -15,10 +15,11 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
-from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.exceptions import ErrorDetail, NotAuthenticated, ValidationError
 from rest_framework.request import Request
 
 from apps.api import services, tenancy
+from apps.api.authentication import KeyHolder
 from apps.api.errors import json_error
 from apps.api.pagination import CursorPage
 from apps.api.serializers import GroupQuery, GroupSerializer, StrictSerializer
@@ -60,8 +61,16 @@ class ScopedAPIView(generics.GenericAPIView):
             raise ValidationError({**serializer.errors, **repeated})
         return dict(serializer.validated_data)
 
+    @property
+    def holder(self) -> KeyHolder:
+        """The caller; IsAuthenticated has let only keys this far."""
+        user = self.request.user
+        if not isinstance(user, KeyHolder):
+            raise NotAuthenticated()
+        return user
+
     def get_queryset(self) -> models.QuerySet[Any]:
-        return tenancy.visible(self.model, self.request.user)  # type: ignore[arg-type]
+        return tenancy.visible(self.model, self.holder)
 
 
 @extend_schema(summary="List the groups of this key's owner")
@@ -76,7 +85,7 @@ class GroupList(ScopedAPIView, generics.ListAPIView):
 
     def get_queryset(self) -> models.QuerySet[Group]:
         return services.groups_for(
-            self.request.user,  # type: ignore[arg-type]
+            self.holder,
             bot=self.query.get("bot"),
             enabled=self.query.get("enabled"),
             protected=self.query.get("protected"),
