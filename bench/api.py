@@ -14,13 +14,12 @@ Two figures, with DEBUG=0, gunicorn.conf.py's workers, database gmbot_bench_api 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
-import time
-import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,8 +29,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._stack import free_port, production_env  # noqa: E402
+from bench._stack import free_port, production_env, start_gunicorn  # noqa: E402
 
+APP = "gmbot.wsgi:application"
 BENCH_DB = "gmbot_bench_api"
 BENCH_REDIS = "redis://127.0.0.1:6379/12"
 OWNER = 7_990_000_001
@@ -59,7 +59,8 @@ done = function(summary, latency, requests)
   for _, p in ipairs({50, 95, 99}) do
     io.write(string.format("p%d %.3f\\n", p, latency:percentile(p) / 1000))
   end
-  io.write(string.format("requests %d\\nnon2xx %d\\n", summary.requests, summary.errors.status))
+  io.write(string.format("requests %d\\nnon2xx %d\\ntimeouts %d\\n", summary.requests,
+                         summary.errors.status, summary.errors.timeout))
 end
 """
 
@@ -69,24 +70,6 @@ def manage(env: dict[str, str], *args: str) -> str:
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
         capture_output=True, text=True,
     ).stdout  # fmt: skip
-
-
-def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "gmbot.wsgi:application", "--config",
-         "gunicorn.conf.py"],
-        cwd=ROOT, env=dict(env, WEB_BIND=f"127.0.0.1:{port}"),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/live", timeout=1)
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("gunicorn did not start")
 
 
 def burst(url: str, key: str, count: int) -> tuple[Counter[int], list[str]]:
@@ -105,14 +88,18 @@ def burst(url: str, key: str, count: int) -> tuple[Counter[int], list[str]]:
 
 def run_wrk(url: str, script: Path, clients: int, seconds: int) -> dict[str, float]:
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "-s", str(script), url],
+        # A request slower than 10 s counts as a timeout, not as a latency: say so if any.
+        ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    figures = dict(line.split() for line in out.splitlines() if line[:1] in "pnr" and " " in line)
+    figures = dict(re.findall(r"^(p\d+|requests|non2xx|timeouts) ([\d.]+)$", out, re.M))
     rps = next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec:"))
     return {
         "rps": float(rps),
-        **{name: float(figures[name]) for name in ("p50", "p95", "p99", "requests", "non2xx")},
+        **{
+            name: float(figures[name])
+            for name in ("p50", "p95", "p99", "requests", "non2xx", "timeouts")
+        },
     }
 
 
@@ -137,7 +124,7 @@ def main() -> int:
     print(f"gunicorn: {workers} sync workers (gunicorn.conf.py), DEBUG=0; {args.groups} groups")
 
     port = free_port()
-    web = start_gunicorn(dict(env, API_THROTTLE_RATE="60/min"), port)
+    web = start_gunicorn(APP, dict(env, API_THROTTLE_RATE="60/min"), port)
     try:
         statuses, retry_after = burst(f"http://127.0.0.1:{port}/api/groups", key, 100)
     finally:
@@ -155,7 +142,7 @@ def main() -> int:
     key = manage(env, "createapikey", "--owner", str(OWNER), "--name", "bench-latency").strip()
     script.write_text(WRK_SCRIPT.replace("KEY", key))
     port = free_port()
-    web = start_gunicorn(dict(env, API_THROTTLE_RATE="1000000/min"), port)
+    web = start_gunicorn(APP, dict(env, API_THROTTLE_RATE="1000000/min"), port)
     try:
         url = f"http://127.0.0.1:{port}/api/groups"
         run_wrk(url, script, args.clients, 2)  # warm-up: connections, caches, bytecode
@@ -167,7 +154,7 @@ def main() -> int:
     print(f"\nGET /api/groups (50 groups a page), {args.clients} clients, {args.seconds} s: "
           f"{result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, p95 {result['p95']:.2f} ms, "
           f"p99 {result['p99']:.2f} ms; {result['requests']:.0f} requests, "
-          f"{result['non2xx']:.0f} not 200")  # fmt: skip
+          f"{result['non2xx']:.0f} not 200, {result['timeouts']:.0f} timed out")  # fmt: skip
     redis.Redis.from_url(BENCH_REDIS).flushdb()
     return 0
 
