@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def production_env(database: str, redis_url: str, **extra: str) -> dict[str, str]:
@@ -34,3 +40,23 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def start_gunicorn(app: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """gunicorn with gunicorn.conf.py, as the Procfile runs it, once it answers on `port`."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", app, "--config", "gunicorn.conf.py"],
+        cwd=ROOT, env=dict(env, WEB_BIND=f"127.0.0.1:{port}"),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/live", timeout=1)
+            return process
+        except urllib.error.HTTPError:
+            return process  # answering (the ok app has no /live route semantics)
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"gunicorn ({app}) did not start")

@@ -20,14 +20,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._stack import free_port, production_env  # noqa: E402
+from bench._stack import free_port, production_env, start_gunicorn  # noqa: E402
 
 BENCH_DB = "gmbot_bench"
 BENCH_REDIS = "redis://127.0.0.1:6379/14"
@@ -85,25 +83,6 @@ def prepare(env: dict[str, str]) -> None:
     subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True
     )
-
-
-def start_gunicorn(app: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", app, "--config", "gunicorn.conf.py"],
-        cwd=ROOT, env=dict(env, WEB_BIND=f"127.0.0.1:{port}"),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/live", timeout=1)
-            return process
-        except urllib.error.HTTPError:
-            return process  # answering (the ok app has no /live route semantics)
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"gunicorn ({app}) did not start")
 
 
 def run_wrk(port: int, connections: int, seconds: int, script: Path, first_id: int) -> dict:

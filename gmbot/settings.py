@@ -137,6 +137,52 @@ WEBHOOK_DEDUP_SECONDS = envint("WEBHOOK_DEDUP_SECONDS", 3600)
 if WEBHOOK_DEDUP_SECONDS < 3600:
     raise ImproperlyConfigured("WEBHOOK_DEDUP_SECONDS must be at least 3600 (one hour)")
 
+# --- REST API (apps/api; docs/api.md) ---
+# Keys come from djangorestframework-api-key (only a hash is stored); apps.api resolves them to
+# their owner, scopes every query to that owner, throttles per key in Redis and answers every
+# error in one shape. The library's app must come before apps.api, whose admin replaces its own.
+INSTALLED_APPS += [
+    "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "apps.api",
+]
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["apps.api.authentication.APIKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.api.throttling.KeyRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "apps.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.api.errors.exception_handler",
+    # OPTIONS would describe serializers outside the schema, and ?format= would be one more
+    # query parameter outside it: both off, so the schema is the whole surface.
+    "DEFAULT_METADATA_CLASS": None,
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "GMBot API",
+    "DESCRIPTION": "The groups of the bots an API key's owner runs. Keys, errors and limits: "
+    "docs/api.md.",
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its viewers are public and hold no data, so they read no key (a stale key
+    # in a browser must not make the docs fail to load).
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc from our own static files (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Swagger UI would otherwise ask an outside validator about the schema from the browser.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+}
+# Requests per API key, shared by every web process (Redis): "<count>/<s|min|hour|day>", or
+# empty for no limit.
+API_THROTTLE_RATE = env("API_THROTTLE_RATE", "60/min")
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/dlq/", include("apps.ops.urls")),
     path("admin/", admin.site.urls),
     path("api/webhooks/", include("apps.ingress.urls")),
+    path("api/", include("apps.api.urls")),
     path("live", ops_views.live, name="live"),
     path("ready", ops_views.ready, name="ready"),
     path("health", ops_views.health, name="health"),

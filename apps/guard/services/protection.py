@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
+from django.db.models import Exists, OuterRef, Q
 from telebot.types import ChatMember, Message
 from telebot.types import User as TgUser
 
@@ -73,6 +74,14 @@ def protection_for(bot: BotContext, chat_id: int) -> Protection | None:
         protection = Protection(group, group.protection, [link.channel for link in links])
     cache.remember_protection(bot.id, chat_id, protection)
     return protection
+
+
+def enforced_groups() -> Q:
+    """A condition on Group: the guard enforces the group now (the group and its protection
+    enabled, not paused, at least one linked channel) — what protection_for finds, as a filter
+    for listings (the API, the admin)."""
+    linked = Exists(GroupChannelLink.objects.filter(group=OuterRef("pk")))
+    return Q(enabled=True, protection__enabled=True, protection__paused_at__isnull=True) & Q(linked)
 
 
 def is_subscribed(member: ChatMember) -> bool:
