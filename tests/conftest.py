@@ -272,3 +272,15 @@ def django_db_modify_db_settings() -> None:
     """Each test run gets a database of its own (test_<name>_<pid>), so runs may overlap."""
     test = settings.DATABASES["default"].setdefault("TEST", {})
     test["NAME"] = f"test_{settings.DATABASES['default']['NAME']}_{os.getpid()}"
+
+
+def copy_of_the_checkout(destination: Path) -> Path:
+    """The repository as a fresh clone has it: no .env, no var/, no collected static files, no
+    virtualenv (the copy runs with this one's Python)."""
+    import shutil
+
+    leave_out = shutil.ignore_patterns(
+        ".git", ".venv", "var", "staticfiles", ".env", "__pycache__", ".*_cache"
+    )
+    shutil.copytree(ROOT, destination, ignore=leave_out)
+    return destination
