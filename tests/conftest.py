@@ -27,6 +27,19 @@ def _clean_test_redis() -> None:
     get_redis().flushdb()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_files_without_collectstatic() -> Iterator[None]:
+    """In-process tests render admin pages with DEBUG off and no collectstatic, which the
+    manifest storage refuses (as Django's docs warn); processes started by the tests keep the
+    real storage."""
+    from django.test import override_settings
+
+    storages = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # fmt: skip
+    with override_settings(STORAGES=storages):
+        yield
+
+
 @pytest.fixture
 def redis_client():
     client = get_redis()
