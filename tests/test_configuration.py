@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,3 +26,17 @@ def test_every_variable_the_code_reads_is_in_env_example():
     documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     missing = variables_read_by_the_code() - documented
     assert not missing, f"undocumented in .env.example: {sorted(missing)}"
+
+
+def test_make_help_lists_every_target():
+    makefile = (ROOT / "Makefile").read_text()
+    phony = re.search(r"^\.PHONY:((?:.*\\\n)*.*)$", makefile, re.M)
+    assert phony
+    targets = set(phony[1].replace("\\\n", " ").split())
+
+    shown = subprocess.run(
+        ["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+
+    listed = {line.split()[0] for line in shown.splitlines() if line.strip()}
+    assert listed == targets
