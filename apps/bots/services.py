@@ -24,7 +24,6 @@ class BotTokenError(ValueError):
 class AddedBot:
     bot: Bot
     created: bool
-    webhook_secret: str | None  # shown once; only its hash is stored
 
 
 @dataclass(frozen=True)
@@ -47,9 +46,7 @@ def check_bot_token(token: str) -> BotIdentity:
 
 
 @transaction.atomic
-def do_add_bot(
-    token: str, *, owner_telegram_id: int | None = None, new_secret: bool = False
-) -> AddedBot:
+def do_add_bot(token: str, *, owner_telegram_id: int | None = None) -> AddedBot:
     """Store (or update) the bot behind a checked token. Locks the bot's row while it writes."""
     me = check_bot_token(token)
     bot = Bot.objects.select_for_update().filter(telegram_id=me.telegram_id).first()
@@ -59,11 +56,14 @@ def do_add_bot(
     bot.username = me.username
     bot.set_token(token)
     bot.is_active = True
-    secret = bot.rotate_webhook_secret() if created or new_secret else None
+    if created:
+        # A secret nobody holds, so the row is complete: `setwebhook` is the one place a secret
+        # is made and handed to Telegram (its hash replaces this one).
+        bot.rotate_webhook_secret()
     if owner_telegram_id is not None:
         bot.owner, _ = Owner.objects.get_or_create(telegram_id=owner_telegram_id)
     bot.save()
-    return AddedBot(bot=bot, created=created, webhook_secret=secret)
+    return AddedBot(bot=bot, created=created)
 
 
 @dataclass(frozen=True)
