@@ -9,15 +9,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dotenv import load_dotenv
+from dotenv import dotenv_values
 
 # A `.env` beside manage.py (or the file ENV_FILE names: `make test` names /dev/null, so a local
 # .env never leaks into the tests) fills in what the real environment does not set. Loaded here,
 # on the first import of this module, so Django settings, celeryconfig, gunicorn.conf.py,
 # flowerconfig.py and bin/stack.py (which hands it on to the Procfile's shell commands) read it
 # with one parser; make does not read it at all, so quotes and `$` mean one thing everywhere.
+# Empty values are left out, not set to "": gunicorn reads WEB_CONCURRENCY itself and fails on
+# an empty one in the environment it is handed.
 ENV_FILE = Path(os.environ.get("ENV_FILE") or Path(__file__).resolve().parent.parent / ".env")
-load_dotenv(ENV_FILE, override=False)
+for _name, _value in dotenv_values(ENV_FILE).items():
+    if _value and _name not in os.environ:
+        os.environ[_name] = _value
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

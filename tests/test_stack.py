@@ -33,7 +33,7 @@ def stack_env(checkout: Path, **extra: str) -> dict[str, str]:
     env = child_env(
         GMBOT_VAR_DIR=str(checkout / "var"),
         WEB_PORT=str(free_port()), FLOWER_PORT=str(free_port()), SANDBOX_PORT=str(free_port()),
-        WEB_CONCURRENCY="1", WORKER_HIGH_CONCURRENCY="1", WORKER_NORMAL_CONCURRENCY="1",
+        WORKER_HIGH_CONCURRENCY="1", WORKER_NORMAL_CONCURRENCY="1",
         WORKER_LOW_CONCURRENCY="1",
         **extra,
     )  # fmt: skip
