@@ -70,7 +70,6 @@ status: ## what is running
 
 demo: up ## the stack plus a scripted demonstration against the sandbox
 	$(PY) bin/demo.py
-	@echo
 	@$(PY) bin/stack.py where
 
 createsuperuser: migrate ## another login for the admin site

@@ -185,7 +185,7 @@ def main() -> int:
     forget_previous_demo()
     for scene in SCENES:
         scene(sandbox)
-    say("Where to look (also: make status; stop everything with make down)")
+    say("Where to look")
     return 0
 
 

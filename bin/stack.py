@@ -247,7 +247,8 @@ def where() -> int:
     if "sandbox" in processes():
         sandbox = f"http://127.0.0.1:{env('SANDBOX_PORT', '8081')}"
         print(f"  sandbox  {sandbox}/_sandbox/calls   (every Bot API call GMBot made)")
-    print(f"  logs     {LOG_DIR}/   stop everything with: make down")
+    logs = LOG_DIR.relative_to(ROOT) if LOG_DIR.is_relative_to(ROOT) else LOG_DIR
+    print(f"  logs     {logs}/   stop everything with: make down")
     return 0
 
 
