@@ -40,3 +40,14 @@ def test_make_help_lists_every_target():
 
     listed = {line.split()[0] for line in shown.splitlines() if line.strip()}
     assert listed == targets
+
+
+def test_the_sandbox_readme_quotes_the_sandbox_speed_benchmarks_records():
+    benchmarks = (ROOT / "docs" / "BENCHMARKS.md").read_text()
+    section = benchmarks.split("## The sandbox", 1)[1].split("\n## ", 1)[0]
+    latest = re.search(r"\*\*([\d,]+ calls/s)\*\*, (p50 [\d.]+ ms), (p99 [\d.]+ ms)", section)
+    assert latest, "no sandbox figure in docs/BENCHMARKS.md"
+
+    readme = " ".join((ROOT / "sandbox" / "README.md").read_text().split())
+
+    assert ", ".join(latest.groups()) in readme
