@@ -24,13 +24,16 @@ _DATABASE = re.compile(r'database "([^"]*)" does not exist')
 _RESOLVE = re.compile(r"resolve host|translate host name|Name or service not known")
 
 
-def database_sentence(error: BaseException) -> str:
-    """The one sentence for a database that refused us: what is wrong with DATABASE_URL."""
+def connection_sentence(error: BaseException) -> str | None:
+    """The one sentence for a database that would not let us connect, saying what is wrong with
+    DATABASE_URL; None for an error that is not about connecting (a failed query)."""
     from django.conf import settings
 
     db = settings.DATABASES["default"]
     text = str(error)
     if "sqlite" in str(db["ENGINE"]):
+        if "unable to open database file" not in text:
+            return None
         return (
             f"DATABASE_URL is unset, so GMBot uses SQLite at {db['NAME']}, which cannot be "
             f"opened ({text}): set DATABASE_URL to a PostgreSQL database."
@@ -59,8 +62,23 @@ def database_sentence(error: BaseException) -> str:
             f"DATABASE_URL points at {where}, where nothing answers: start PostgreSQL "
             "(make services does) or point DATABASE_URL at a server that runs."
         )
-    first_line = text.strip().splitlines()[0] if text.strip() else type(error).__name__
-    return f"DATABASE_URL: {where} refused the connection ({first_line}): check DATABASE_URL."
+    return None
+
+
+def database_sentence(error: BaseException) -> str:
+    """connection_sentence(), or for a refusal it does not know, the server's own first line."""
+    sentence = connection_sentence(error)
+    if sentence:
+        return sentence
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    text = str(error).strip()
+    first_line = text.splitlines()[0] if text else type(error).__name__
+    return (
+        f"DATABASE_URL: PostgreSQL at {db['HOST'] or 'localhost'}:{db['PORT'] or 5432} refused "
+        f"the connection ({first_line}): check DATABASE_URL."
+    )
 
 
 def _place(url: str) -> str:
@@ -147,14 +165,17 @@ def warn_about_static_files() -> None:
 @contextmanager
 def in_one_sentence() -> Iterator[None]:
     """Turn a database or Redis that cannot be reached, wherever a command first touches it,
-    into the sentence a start-up check would have said."""
+    into the sentence a start-up check would have said. Any other failure stays as it is."""
     import redis
     from django.db import OperationalError
 
     try:
         yield
     except OperationalError as exc:
-        raise ConfigError(database_sentence(exc)) from None
+        sentence = connection_sentence(exc)
+        if sentence is None:
+            raise
+        raise ConfigError(sentence) from None
     except redis.ConnectionError as exc:
         from django.conf import settings
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,3 +53,25 @@ def test_the_sandbox_readme_quotes_the_sandbox_speed_benchmarks_records():
     readme = " ".join((ROOT / "sandbox" / "README.md").read_text().split())
 
     assert ", ".join(latest.groups()) in readme
+
+
+def test_env_file_values_reach_the_processes_as_written_and_empty_ones_stay_unset(tmp_path):
+    # given a .env with a quoted password holding $, a double-quoted value and an empty one
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        'FLOWER_BASIC_AUTH=\'ops:pa$$w"rd #1\'\nLOG_LEVEL="WARNING"\nWEB_CONCURRENCY=\n'
+    )
+    names = ["FLOWER_BASIC_AUTH", "LOG_LEVEL", "WEB_CONCURRENCY"]
+    env = {k: v for k, v in os.environ.items() if k not in names} | {"ENV_FILE": str(env_file)}
+    show = f"import os, gmbot.env; print(repr({{n: os.environ.get(n) for n in {names!r}}}))"
+
+    # when a process loads its settings (gmbot.env, as every process and bin/stack.py do)
+    seen = subprocess.run(
+        [sys.executable, "-c", show],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+    # then the values are the file's, unquoted and unexpanded, and the empty one is unset
+    assert seen.strip() == repr(
+        {"FLOWER_BASIC_AUTH": 'ops:pa$$w"rd #1', "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": None}
+    )

@@ -141,3 +141,18 @@ def test_without_database_url_a_fresh_checkout_runs_on_sqlite(tmp_path: Path):
     )  # fmt: skip
     assert "[ ]" not in shown.stdout and "[X]" in shown.stdout
     assert os.listdir(checkout / "var") == ["gmbot.sqlite3"]
+
+
+def test_a_failed_query_is_not_mistaken_for_a_database_that_cannot_be_reached():
+    from django.db import OperationalError
+
+    from gmbot.env import ConfigError
+    from gmbot.startup import in_one_sentence
+
+    with pytest.raises(OperationalError, match="canceling statement"), in_one_sentence():
+        raise OperationalError("canceling statement due to statement timeout")
+    with (
+        pytest.raises(ConfigError, match=r"^DATABASE_URL logs in as ghost, a role"),
+        in_one_sentence(),
+    ):
+        raise OperationalError('connection failed: FATAL:  role "ghost" does not exist')
