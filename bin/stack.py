@@ -14,6 +14,7 @@ var/). Ports: WEB_PORT (8000), FLOWER_PORT (5555), SANDBOX_PORT (8081).
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import signal
 import subprocess
@@ -122,8 +123,7 @@ def fail(name: str, problem: str, started: dict[str, subprocess.Popen[bytes]]) -
     """Say what went wrong and where, then stop what this run started: nothing is left half up."""
     print(f"\n  {name} {problem}; the end of {LOG_DIR / name}.log:", file=sys.stderr)
     print(last_lines(name) or "    (empty)", file=sys.stderr)
-    for other in reversed(list(started)):
-        stop(other)
+    stop(list(started))
     print("  stopped what had started; fix the above and run it again", file=sys.stderr)
     return 1
 
@@ -155,8 +155,7 @@ def up() -> int:
     try:
         problem = wait_until_ready(started)
     except KeyboardInterrupt:
-        for name in reversed(list(started)):
-            stop(name)
+        stop(list(started))
         return 130
     if problem:
         return fail(*problem, started)
@@ -186,32 +185,43 @@ def wait_until_ready(started: dict[str, subprocess.Popen[bytes]]) -> tuple[str, 
     return None
 
 
-def stop(name: str) -> bool:
-    pid = pid_of(name)
-    if pid:
-        os.killpg(pid, signal.SIGTERM)
-        for _ in range(100):
-            try:
-                # Reap it when it is our child (a failed `up`); otherwise wait for it to go.
-                if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                    break
-            except ChildProcessError:
-                pass
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.1)
-        else:
+def gone(pid: int) -> bool:
+    try:
+        # Reap it when it is our child (a failed `up`); otherwise only look whether it is there.
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return True
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def stop(names: list[str]) -> list[str]:
+    """Stop the named processes together (each with its children: a process group), waiting
+    up to 10 s before killing; returns the names that were running."""
+    running = {name: pid for name in names if (pid := pid_of(name))}
+    for pid in running.values():
+        with contextlib.suppress(ProcessLookupError):  # it may have just gone by itself
+            os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    waiting = dict(running)
+    while waiting and time.monotonic() < deadline:
+        waiting = {name: pid for name, pid in waiting.items() if not gone(pid)}
+        time.sleep(0.1)
+    for pid in waiting.values():
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
-    (RUN_DIR / f"{name}.pid").unlink(missing_ok=True)
-    return pid is not None
+    for name in names:
+        (RUN_DIR / f"{name}.pid").unlink(missing_ok=True)
+    return list(running)
 
 
 def down() -> int:
-    for name in reversed(list(processes())):
-        if stop(name):
-            print(f"  {name:14} stopped")
+    for name in stop(list(reversed(processes()))):
+        print(f"  {name:14} stopped")
     return 0
 
 
