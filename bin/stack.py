@@ -186,17 +186,25 @@ def wait_until_ready(started: dict[str, subprocess.Popen[bytes]]) -> tuple[str, 
 
 
 def gone(pid: int) -> bool:
+    """Nothing is left of the process or of its group (gunicorn's and Celery's pool children)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reap it when it is our child (a failed `up`)
     try:
-        # Reap it when it is our child (a failed `up`); otherwise only look whether it is there.
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return True
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
+        os.killpg(pid, 0)  # each runs in a session of its own, so its pid is its group's id
     except ProcessLookupError:
         return True
     return False
+
+
+def wait_until_gone(pids: dict[str, int], seconds: float) -> dict[str, int]:
+    """Those of `pids` still there after waiting up to `seconds` for them to go."""
+    deadline = time.monotonic() + seconds
+    waiting = dict(pids)
+    while waiting and time.monotonic() < deadline:
+        waiting = {name: pid for name, pid in waiting.items() if not gone(pid)}
+        if waiting:
+            time.sleep(0.1)
+    return waiting
 
 
 def stop(names: list[str]) -> list[str]:
@@ -206,14 +214,12 @@ def stop(names: list[str]) -> list[str]:
     for pid in running.values():
         with contextlib.suppress(ProcessLookupError):  # it may have just gone by itself
             os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    waiting = dict(running)
-    while waiting and time.monotonic() < deadline:
-        waiting = {name: pid for name, pid in waiting.items() if not gone(pid)}
-        time.sleep(0.1)
+    waiting = wait_until_gone(running, seconds=10)
     for pid in waiting.values():
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
+    # Until it is reaped a killed process still counts as running: wait for that too.
+    wait_until_gone(waiting, seconds=5)
     for name in names:
         (RUN_DIR / f"{name}.pid").unlink(missing_ok=True)
     return list(running)

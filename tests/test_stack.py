@@ -52,8 +52,9 @@ def stack(checkout: Path, command: str, env: dict[str, str]) -> subprocess.Compl
 
 
 def alive(pid: int) -> bool:
+    """The process or any of its group (each runs in a session of its own) is still there."""
     try:
-        os.kill(pid, 0)
+        os.killpg(pid, 0)
     except ProcessLookupError:
         return False
     return True
