@@ -7,6 +7,10 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
+# The admin's CSS and JS, compressed and with content-hashed names, into STATIC_ROOT
+# (/app/staticfiles), where WhiteNoise serves them from the web process. DEBUG=1 for this
+# command alone: collecting files needs no SECRET_KEY, and the image must carry none.
+RUN DEBUG=1 python manage.py collectstatic --noinput --verbosity 0
 RUN useradd --system --home /app gmbot && chown -R gmbot /app
 USER gmbot
 

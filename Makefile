@@ -1,6 +1,7 @@
 # GMBot. `make demo` shows the product working against the sandbox; `make test` runs every check.
-# Both create .venv and install what they need. Settings come from the environment, then .env,
-# then the local defaults below (see .env.example for every variable).
+# Both create .venv and install what they need. Settings come from the environment, then .env
+# (written from .env.example when missing: its values are the local ones). make itself never
+# reads .env; the Python processes do (gmbot/env.py), so a value means the same to all of them.
 
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -8,30 +9,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
--include .env
-
-# Local stack defaults: PostgreSQL and Redis on this machine, Telegram replaced by the sandbox.
-export DEBUG ?= 1
-export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/gmbot
-export REDIS_URL ?= redis://127.0.0.1:6379/0
-export SANDBOX_PORT ?= 8081
-export WEB_PORT ?= 8000
-export FLOWER_PORT ?= 5555
-export TELEGRAM_API_URL ?= http://127.0.0.1:$(SANDBOX_PORT)
-export FLOWER_BASIC_AUTH ?= admin:gmbot-local
-
-# The tests get their own Redis database and their own PostgreSQL database (test_gmbot),
-# so they never touch a running local stack.
+# The tests get their own Redis database and their own PostgreSQL database (test_gmbot_<pid>),
+# and read no .env (ENV_FILE=/dev/null), so they never touch or depend on a local stack.
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
-TEST_ENV := DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/gmbot \
+TEST_ENV := ENV_FILE=/dev/null DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/gmbot \
 	REDIS_URL=$(TEST_REDIS_URL) CELERY_BROKER_URL= CELERY_RESULT_BACKEND= \
 	TELEGRAM_API_URL= SECRET_KEY= BOT_TOKEN_KEYS=
 
 .PHONY: help venv services migrate test lint format type up down status demo createsuperuser \
 	bench clean
 
-help:
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "%-16s %s\n", $$1, $$2 }'
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,12 +28,17 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# Only when missing: an existing .env is the user's and is never overwritten.
+.env:
+	cp .env.example .env
+	@echo "wrote .env from .env.example (local settings; edit it to change them)"
+
 venv: $(VENV)/.installed ## create .venv and install the pinned packages
 
 services: ## make sure PostgreSQL and Redis answer, and the database exists
 	bin/services.sh gmbot
 
-migrate: venv services ## apply migrations to the local database
+migrate: .env venv services ## apply migrations to the local database
 	$(PY) manage.py migrate --verbosity 0
 
 test: venv services ## lint, then the whole test suite on real PostgreSQL and Redis
@@ -62,9 +56,10 @@ format: venv ## apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 type: venv ## mypy with django-stubs, on the files pyproject.toml lists
-	$(BIN)/mypy
+	env $(TEST_ENV) $(BIN)/mypy  # django-stubs loads the settings: the tests' environment
 
 up: migrate ## start the sandbox, web, three workers, beat and flower in the background
+	$(PY) manage.py localadmin
 	$(PY) bin/stack.py up
 
 down: ## stop everything `make up` started
@@ -75,12 +70,13 @@ status: ## what is running
 
 demo: up ## the stack plus a scripted demonstration against the sandbox
 	$(PY) bin/demo.py
+	@$(PY) bin/stack.py where
 
-createsuperuser: migrate ## a login for the admin site
+createsuperuser: migrate ## another login for the admin site
 	$(PY) manage.py createsuperuser
 
 bench: venv services ## run every benchmark; each prints its figures (bench/_*.py are helpers)
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
-clean: down
+clean: down ## stop the stack and remove var/ and the tools' caches (not .venv, not .env)
 	rm -rf var .pytest_cache .ruff_cache .mypy_cache

@@ -1,18 +1,34 @@
 """gunicorn settings for the `web` process, read from the environment (see .env.example)."""
 
 import multiprocessing
-import os
+from typing import Any
 
-bind = os.environ.get("WEB_BIND") or f"127.0.0.1:{os.environ.get('WEB_PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
-worker_class = os.environ.get("WEB_WORKER_CLASS", "sync")
-threads = int(os.environ.get("WEB_THREADS", "1"))
-timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
+from gmbot.env import env, envint
+
+bind = env("WEB_BIND") or f"127.0.0.1:{envint('WEB_PORT', 8000)}"
+workers = envint("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
+worker_class = env("WEB_WORKER_CLASS", "sync")
+threads = envint("WEB_THREADS", 1)
+timeout = envint("WEB_TIMEOUT", 30)
 graceful_timeout = 20
 # Recycle workers now and then so a slow leak never becomes an outage; jitter avoids a herd.
 max_requests = 20000
 max_requests_jitter = 2000
 # Access logs cost throughput on the webhook path; the app logs what matters itself.
-accesslog = os.environ.get("WEB_ACCESS_LOG") or None
+accesslog = env("WEB_ACCESS_LOG") or None
 errorlog = "-"
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+forwarded_allow_ips = env("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server: Any) -> None:
+    """Check the settings and the services once, in the master, before any worker forks: a bad
+    setting is one sentence and exit status 1, not a traceback per worker and a respawn loop."""
+    if getattr(server.app, "app_uri", None) != "gmbot.wsgi:application":
+        return  # the benchmarks' bare WSGI app shares this file
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gmbot.settings")
+    from gmbot import startup
+
+    startup.check_services()
+    startup.warn_about_static_files()

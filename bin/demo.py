@@ -7,7 +7,6 @@ Each feature adds its scene to SCENES.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gmbot.env import env  # noqa: E402 - loads .env, as every process of the stack does
 from sandbox.client import Sandbox  # noqa: E402
 
 DEMO_BOT_TOKEN = "7000000001:gmbot-demo-token-for-the-sandbox-only"  # noqa: S105 - sandbox only
@@ -44,7 +44,7 @@ def scene_add_bot(sandbox: Sandbox) -> None:
     # The token goes in on stdin, never on a command line.
     out = manage("addbot", "--token", "-", stdin=DEMO_BOT_TOKEN + "\n")
     for line in out.splitlines():
-        print("  " + (line.split(":")[0] + ": (hidden in the demo)" if "secret" in line else line))
+        print(f"  {line}")
     calls = sandbox.calls(method="getMe")
     print(f"  GMBot checked the token with getMe: {len(calls)} call(s) seen by the sandbox")
 
@@ -57,13 +57,13 @@ def wait_for(check: Callable[[], Any], timeout: float = 15) -> Any:
         if value:
             return value
         time.sleep(0.2)
-    raise SystemExit(f"demo: GMBot did not answer in {timeout:.0f}s — see var/log/*.log")
+    raise SystemExit(f"demo: GMBot did not answer in {timeout:.0f}s; see the logs (make status)")
 
 
 def scene_webhook(sandbox: Sandbox) -> None:
     """The pipeline (SPEC W, T, Q): Telegram → webhook → queue `high` → worker → Telegram."""
     bot = DEMO_BOT_USERNAME
-    web = os.environ.get("WEB_PORT", "8000")
+    web = env("WEB_PORT", "8000")
     say("The bot's webhook is set to the web process (a fresh secret, stored as a hash)")
     manage("setwebhook", "--bot", bot, "--url", f"http://127.0.0.1:{web}")
     print(f"  webhook → http://127.0.0.1:{web}/api/webhooks/telegram")
@@ -167,19 +167,25 @@ def scene_guard(sandbox: Sandbox) -> None:
 SCENES: list[Callable[[Sandbox], None]] = [scene_add_bot, scene_webhook, scene_guard]
 
 
+def forget_previous_demo() -> None:
+    """The sandbox's world is new on every run (its ids never repeat), so the groups and channels
+    GMBot stored for the last run's demo bot are of a world that is gone: drop that bot and,
+    with it, them, so a second `make demo` shows one group, not two."""
+    import django
+
+    django.setup()
+    from apps.bots.models import Bot
+
+    Bot.objects.filter(username=DEMO_BOT_USERNAME).delete()
+
+
 def main() -> int:
-    port = os.environ.get("SANDBOX_PORT", "8081")
-    sandbox = Sandbox(f"http://127.0.0.1:{port}")
+    sandbox = Sandbox(f"http://127.0.0.1:{env('SANDBOX_PORT', '8081')}")
     sandbox.reset()
+    forget_previous_demo()
     for scene in SCENES:
         scene(sandbox)
-    web = os.environ.get("WEB_PORT", "8000")
     say("Where to look")
-    print(f"  admin    http://127.0.0.1:{web}/admin/   (create a login: make createsuperuser)")
-    print(f"  health   http://127.0.0.1:{web}/health")
-    print(f"  flower   http://127.0.0.1:{os.environ.get('FLOWER_PORT', '5555')}/")
-    print(f"  sandbox  http://127.0.0.1:{port}/_sandbox/calls  (every Bot API call GMBot made)")
-    print("  stop everything with: make down")
     return 0
 
 

@@ -5,12 +5,28 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import task_prerun, worker_process_init
+from celery.signals import import_modules, task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gmbot.settings")
 
 app = Celery("gmbot", task_cls="tasks.base:GMTask")
 app.config_from_object("celeryconfig")
+
+
+@import_modules.connect(sender=app)
+def _refuse_to_start_without_services(**_: object) -> None:
+    """A worker or beat whose database, Redis or broker cannot be used stops here with one
+    sentence (gmbot.startup), before it consumes or schedules anything.
+
+    Celery sends import_modules after its Django fix-up has loaded our settings (so a bad
+    setting has already stopped the process with its own sentence). `worker_initialized` tells a
+    worker or beat starting up from code that only imports the task modules (tests, `celery
+    inspect`).
+    """
+    if app.loader.worker_initialized:
+        from gmbot.startup import check_services
+
+        check_services()
 
 
 @worker_process_init.connect

@@ -7,9 +7,9 @@ import hashlib
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
+from cryptography.fernet import Fernet
 
-from gmbot.env import env, envbool, envint, envlist
+from gmbot.env import ConfigError, env, envbool, envint, envlist
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -17,7 +17,11 @@ DEBUG = envbool("DEBUG", False)
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+        raise ConfigError(
+            "SECRET_KEY must be set when DEBUG is off: put a long random one in .env "
+            '(python -c "import secrets; print(secrets.token_urlsafe(50))"), or set DEBUG=1 '
+            "for local use."
+        )
     SECRET_KEY = "dev-only-insecure-key-set-SECRET_KEY-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
@@ -41,6 +45,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's CSS and JS) from the web process itself, in every mode: right
+    # after SecurityMiddleware, as WhiteNoise asks, so they skip sessions and CSRF.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -67,13 +74,24 @@ TEMPLATES = [
     },
 ]
 
-# PostgreSQL in every real deployment and in the tests; SQLite only for a zero-setup run.
-DATABASE_URL = env("DATABASE_URL")
-DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))
-    if DATABASE_URL
-    else {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "var" / "gmbot.sqlite3"}
-}
+
+def _database() -> dict[str, object]:
+    """PostgreSQL in every real deployment and in the tests; SQLite only for a zero-setup run."""
+    url = env("DATABASE_URL")
+    if not url:
+        # var/ is not in the repository: a fresh clone has to make it before SQLite can.
+        (BASE_DIR / "var").mkdir(exist_ok=True)
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "var" / "gmbot.sqlite3"}
+    try:
+        return dict(dj_database_url.parse(url, conn_max_age=envint("DB_CONN_MAX_AGE", 60)))
+    except ValueError:
+        raise ConfigError(
+            "DATABASE_URL is not a database URL: write it as "
+            "postgres://USER:PASSWORD@HOST:5432/NAME."
+        ) from None
+
+
+DATABASES = {"default": _database()}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -116,10 +134,24 @@ TELEGRAM_BUDGET_MAX_WAIT_MS = envint("TELEGRAM_BUDGET_MAX_WAIT_MS", 1000)
 def _token_keys() -> list[bytes]:
     """Fernet keys for bot tokens at rest: the first encrypts, all decrypt (rotation)."""
     keys = envlist("BOT_TOKEN_KEYS")
+    make_one = (
+        'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+    )
+    for number, key in enumerate(keys, 1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ConfigError(
+                f"BOT_TOKEN_KEYS: key {number} is not a Fernet key (32 url-safe base64 bytes): "
+                f"make one with {make_one}."
+            ) from None
     if keys:
         return [key.encode() for key in keys]
     if not DEBUG:
-        raise ImproperlyConfigured("BOT_TOKEN_KEYS must be set when DEBUG is off")
+        raise ConfigError(
+            f"BOT_TOKEN_KEYS must be set when DEBUG is off: make a key with {make_one} and put "
+            "it in .env."
+        )
     # Development only: a key derived from SECRET_KEY so a fresh checkout works without setup.
     digest = hashlib.sha256(b"gmbot-bot-token-key:" + SECRET_KEY.encode()).digest()
     return [base64.urlsafe_b64encode(digest)]
@@ -135,7 +167,7 @@ WEBHOOK_MAX_CONNECTIONS = envint("WEBHOOK_MAX_CONNECTIONS", 40)
 # How long a delivered (bot, update_id) is remembered; Telegram redelivers within this window.
 WEBHOOK_DEDUP_SECONDS = envint("WEBHOOK_DEDUP_SECONDS", 3600)
 if WEBHOOK_DEDUP_SECONDS < 3600:
-    raise ImproperlyConfigured("WEBHOOK_DEDUP_SECONDS must be at least 3600 (one hour)")
+    raise ConfigError("WEBHOOK_DEDUP_SECONDS must be at least 3600 (one hour): raise or unset it.")
 
 # --- REST API (apps/api; docs/api.md) ---
 # Keys come from djangorestframework-api-key (only a hash is stored); apps.api resolves them to
@@ -189,7 +221,19 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Filled by `manage.py collectstatic` (the Docker image does it at build time) and served by
+# WhiteNoise: with DEBUG on it serves the apps' files directly, so `make demo` needs no
+# collectstatic.
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+if DEBUG:
+    # The files come from the apps themselves then; an empty STATIC_ROOT only spares every
+    # process WhiteNoise's warning that the directory is missing.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Compressed (gzip) copies and content-hashed names, so browsers may cache them for ever.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 # Behind a TLS-terminating proxy in production; `manage.py check --deploy` holds us to it.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

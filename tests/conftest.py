@@ -28,6 +28,19 @@ def _clean_test_redis() -> None:
     get_redis().flushdb()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_files_without_collectstatic() -> Iterator[None]:
+    """In-process tests render admin pages with DEBUG off and no collectstatic, which the
+    manifest storage refuses (as Django's docs warn); processes started by the tests keep the
+    real storage."""
+    from django.test import override_settings
+
+    storages = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # fmt: skip
+    with override_settings(STORAGES=storages):
+        yield
+
+
 @pytest.fixture
 def redis_client():
     client = get_redis()
@@ -287,3 +300,15 @@ def test_features(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     ours.SEEN.clear()
     yield ours
     ours.SEEN.clear()
+
+
+def copy_of_the_checkout(destination: Path) -> Path:
+    """The repository as a fresh clone has it: no .env, no var/, no collected static files, no
+    virtualenv (the copy runs with this one's Python)."""
+    import shutil
+
+    leave_out = shutil.ignore_patterns(
+        ".git", ".venv", "var", "staticfiles", ".env", "__pycache__", ".*_cache"
+    )
+    shutil.copytree(ROOT, destination, ignore=leave_out)
+    return destination

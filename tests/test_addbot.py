@@ -8,7 +8,6 @@ import logging
 import pytest
 from django.core.management import CommandError, call_command
 
-from apps.bots import crypto
 from apps.bots.models import Bot
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +30,7 @@ def addbot(*args: str, stdin: str | None = None) -> str:
     return out.getvalue()
 
 
-def test_addbot_stores_the_bot_with_its_token_encrypted_and_prints_the_secret_once(sandbox):
+def test_addbot_stores_the_bot_with_its_token_encrypted_and_points_at_setwebhook(sandbox):
     sandbox.create_bot(token=TOKEN, username="guard_one_bot")
 
     out = addbot("--token", TOKEN, "--owner", "5550001")
@@ -41,8 +40,14 @@ def test_addbot_stores_the_bot_with_its_token_encrypted_and_prints_the_secret_on
         7200000001, "guard_one_bot", 5550001
     )  # fmt: skip
     assert bot.token == TOKEN and TOKEN not in bot.encrypted_token
-    secret = out.split("Webhook secret (shown once; only its hash is stored): ")[1].strip()
-    assert crypto.secret_matches(secret, bot.webhook_secret_hash)
+    # No secret to copy: setwebhook is the one place a webhook secret is made.
+    assert out.splitlines() == [
+        "Added @guard_one_bot (id 7200000001).",
+        "Next: python manage.py setwebhook --bot @guard_one_bot points Telegram at this "
+        "deployment with a fresh webhook secret (only its hash is kept), or, without a public "
+        "URL, python manage.py runbot --bot @guard_one_bot fetches the updates itself.",
+    ]
+    assert len(bot.webhook_secret_hash) == 64
     assert [call["method"] for call in sandbox.calls()] == ["getMe"]
 
 
@@ -53,7 +58,7 @@ def test_addbot_again_updates_the_token_without_a_new_secret(sandbox):
 
     out = addbot("--token", "-", stdin=TOKEN + "\n")
 
-    assert "Updated @guard_one_bot" in out and "secret" not in out
+    assert "Updated @guard_one_bot" in out
     assert Bot.objects.get().webhook_secret_hash == first_hash
 
 

@@ -67,3 +67,18 @@ def test_compose_runs_the_procfile_processes_with_postgres_and_redis():
         assert name in services, f"{name} missing from docker-compose.yml"
         # compose escapes $ as $$; once unescaped, the command is the Procfile's own
         assert services[name]["command"] == ["sh", "-c", command.replace("$", "$$")], name
+
+
+def test_the_image_collects_the_static_files_it_serves():
+    # tests/test_static.py runs the same command and serves its output with DEBUG off
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    collect = lines.index("RUN DEBUG=1 python manage.py collectstatic --noinput --verbosity 0")
+    user = next(i for i, line in enumerate(lines) if line.startswith("USER "))
+    # after the code is in, and before the image drops to its unprivileged user
+    assert lines.index("COPY . .") < collect < user
+
+
+def test_compose_runs_production_settings_whatever_env_says():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    for name in procfile():
+        assert compose["services"][name]["environment"]["DEBUG"] == "0", name

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
 
 pytestmark = pytest.mark.django_db
 
@@ -10,8 +12,21 @@ def test_health_reports_database_redis_and_broker(client):
 
     assert answer.status_code == 200
     body = answer.json()
-    assert body["checks"] == {"database": True, "redis": True, "broker": True}
+    assert body["checks"] == {"database": True, "migrations": True, "redis": True, "broker": True}
     assert body["uptime_seconds"] >= 0
+
+
+def test_health_reports_unapplied_migrations(client):
+    # given a database that lacks one migration (the test's transaction puts the row back)
+    MigrationRecorder(connection).record_unapplied("ops", "0001_initial")
+
+    answer = client.get("/health")
+
+    assert answer.status_code == 503
+    body = answer.json()
+    assert body["status"] == "degraded" and body["checks"]["migrations"] is False
+    assert body["unapplied_migrations"] == 1
+    assert body["fix"] == "python manage.py migrate"
 
 
 def test_live_and_ready_answer(client):

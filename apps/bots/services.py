@@ -25,7 +25,6 @@ class BotTokenError(ValueError):
 class AddedBot:
     bot: Bot
     created: bool
-    webhook_secret: str | None  # shown once; only its hash is stored
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,6 @@ def do_add_bot(
     token: str,
     *,
     owner_telegram_id: int | None = None,
-    new_secret: bool = False,
     features: list[str] | None = None,
 ) -> AddedBot:
     """Store (or update) the bot behind a checked token. `features` replaces what the bot runs
@@ -70,11 +68,14 @@ def do_add_bot(
     row.username = me.username
     row.set_token(token)
     row.is_active = True
-    secret = row.rotate_webhook_secret() if created or new_secret else None
+    if created:
+        # A secret nobody holds, so the row is complete: `setwebhook` is the one place a secret
+        # is made and handed to Telegram (its hash replaces this one).
+        row.rotate_webhook_secret()
     if owner_telegram_id is not None:
         row.owner, _ = Owner.objects.get_or_create(telegram_id=owner_telegram_id)
     row.save()
-    return AddedBot(bot=row, created=created, webhook_secret=secret)
+    return AddedBot(bot=row, created=created)
 
 
 @dataclass(frozen=True)

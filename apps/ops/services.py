@@ -68,13 +68,35 @@ def check_broker() -> bool:
         return False
 
 
+def unapplied_migrations() -> int | None:
+    """How many migrations the database still lacks; None when it cannot be asked. A database
+    that answers but was never migrated is not healthy: every page and task would fail on it."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connection)
+        return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+    except Exception:
+        return None
+
+
 def health() -> dict[str, Any]:
-    checks = {"database": check_database(), "redis": check_redis(), "broker": check_broker()}
-    return {
+    unapplied = unapplied_migrations()
+    checks = {
+        "database": check_database(),
+        "migrations": unapplied == 0,
+        "redis": check_redis(),
+        "broker": check_broker(),
+    }
+    report: dict[str, Any] = {
         "status": "ok" if all(checks.values()) else "degraded",
         "checks": checks,
         "uptime_seconds": round(time.monotonic() - STARTED_AT, 1),
     }
+    if unapplied:
+        report["unapplied_migrations"] = unapplied
+        report["fix"] = "python manage.py migrate"
+    return report
 
 
 # ---- dead letters (SPEC Q2-Q4) ----------------------------------------------------------------

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.ops import services
+from celeryconfig import QUEUE_NAMES
 
 
 @require_GET
@@ -41,6 +43,25 @@ def staff_json(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+@require_GET
+@staff_json
+def dead_letter_queues(request: HttpRequest) -> JsonResponse:
+    """`GET /admin/dlq/`: every queue with its dead letters per status, and where to list them."""
+    return JsonResponse(
+        {
+            "queues": [
+                {
+                    "queue": queue,
+                    "counts": services.dead_letter_counts(queue),
+                    "url": reverse("dlq-list", args=[queue]),
+                    "replay_url": reverse("dlq-replay", args=[queue]),
+                }
+                for queue in QUEUE_NAMES
+            ]
+        }
+    )
 
 
 @require_GET

@@ -91,3 +91,27 @@ def test_runbot_long_polls_and_queues_updates_like_the_webhook(sandbox, make_bot
     assert redis_client.llen("high") == 2
     offsets = [call["params"].get("offset") for call in sandbox.calls(method="getUpdates")]
     assert any(offset for offset in offsets)
+
+
+def test_runbot_with_a_webhook_set_stops_with_a_sentence_suggesting_delete_webhook(
+    sandbox, make_bot
+):
+    bot = make_bot()
+    call_command("setwebhook", "--bot", bot.username, "--url", "https://gm.example.com",
+                 stdout=io.StringIO())  # fmt: skip
+
+    with pytest.raises(CommandError) as refused:
+        call_command("runbot", "--bot", bot.username, stdout=io.StringIO())
+
+    assert str(refused.value) == (
+        f"@{bot.username} has a webhook set (https://gm.example.com/api/webhooks/telegram) and "
+        "Telegram refuses getUpdates while it has one: run again with --delete-webhook to "
+        "remove it and poll instead."
+    )
+    assert sandbox.calls(method="getUpdates") == []
+
+
+@pytest.mark.parametrize("command", [["runbot"], ["setwebhook", "--url", "https://gm.example.com"]])
+def test_an_unknown_bot_is_refused_with_how_to_add_one(sandbox, command):
+    with pytest.raises(CommandError, match="no active bot @nobody_bot: add one with python"):
+        call_command(*command, "--bot", "@nobody_bot")

@@ -226,3 +226,22 @@ def test_settled_dead_letters_are_purged_after_30_days_and_dead_ones_kept():
 
     assert services.purge_dead_letters() == 2
     assert set(DeadLetter.objects.values_list("pk", flat=True)) == {recent.pk, still_dead.pk}
+
+
+def test_the_dlq_index_lists_every_queue_with_its_counts(admin_client):
+    dead_letter("high")
+    dead_letter("low", status=DeadLetter.Status.REPLAYED)
+
+    answer = admin_client.get("/admin/dlq/")
+
+    assert answer.status_code == 200
+    queues = {entry["queue"]: entry for entry in answer.json()["queues"]}
+    assert list(queues) == ["high", "normal", "low"]
+    assert queues["high"]["counts"]["dead"] == 1 and queues["high"]["counts"]["total"] == 1
+    assert queues["low"]["counts"]["replayed"] == 1 and queues["normal"]["counts"]["total"] == 0
+    assert queues["low"]["url"] == "/admin/dlq/low/"
+    assert queues["low"]["replay_url"] == "/admin/dlq/low/replay"
+
+
+def test_the_dlq_index_is_staff_only(client):
+    assert client.get("/admin/dlq/").status_code == 403

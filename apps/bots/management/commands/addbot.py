@@ -17,16 +17,14 @@ def _names(value: str) -> list[str]:
 
 class Command(BaseCommand):
     help = (
-        "Add a bot by its token: checks it with getMe, stores it encrypted and prints its "
-        "webhook secret once. Running it again for the same bot updates the token."
+        "Add a bot by its token: checks it with getMe and stores it encrypted. Running it again "
+        "for the same bot updates the token. Its updates then come by `setwebhook` (which makes "
+        "the webhook secret) or `runbot`."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--token", help="the bot token from @BotFather (or '-' to read stdin)")
         parser.add_argument("--owner", type=int, help="the owner's Telegram user id")
-        parser.add_argument(
-            "--new-secret", action="store_true", help="issue a new webhook secret for a known bot"
-        )
         parser.add_argument(
             "--features",
             type=_names,
@@ -43,16 +41,15 @@ class Command(BaseCommand):
             raise CommandError("give the token with --token or on standard input")
         try:
             added = do_add_bot(
-                token,
-                owner_telegram_id=options["owner"],
-                new_secret=options["new_secret"],
-                features=options["features"],
+                token, owner_telegram_id=options["owner"], features=options["features"]
             )
         except (BotTokenError, FeatureError) as exc:
             raise CommandError(str(exc)) from None
+        bot = added.bot
         verb = "Added" if added.created else "Updated"
-        self.stdout.write(f"{verb} {added.bot!s} (id {added.bot.telegram_id}).")
-        if added.webhook_secret:
-            self.stdout.write(
-                "Webhook secret (shown once; only its hash is stored): " + added.webhook_secret
-            )
+        self.stdout.write(f"{verb} {bot!s} (id {bot.telegram_id}).")
+        self.stdout.write(
+            f"Next: python manage.py setwebhook --bot {bot!s} points Telegram at this deployment "
+            "with a fresh webhook secret (only its hash is kept), or, without a public URL, "
+            f"python manage.py runbot --bot {bot!s} fetches the updates itself."
+        )

@@ -6,7 +6,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from apps.bots.models import Bot
 from apps.ingress import services
+from apps.ingress.management.bots import add_bot_arguments, selected_bots
+from apps.telegram.client import telebot_for_token
+from apps.telegram.errors import TelegramError
 
 
 class Command(BaseCommand):
@@ -17,18 +21,17 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        which = parser.add_mutually_exclusive_group(required=True)
-        which.add_argument("--bot", help="the bot's username or Telegram id")
-        which.add_argument("--all", action="store_true", help="every active bot")
+        add_bot_arguments(parser)
         parser.add_argument(
             "--delete-webhook", action="store_true", help="remove the bots' webhooks first"
         )
         parser.add_argument("--timeout", type=int, default=25, help="long-poll seconds")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        bots = services.select_bots(options["bot"], everyone=options["all"])
-        if not bots:
-            raise CommandError("no such active bot")
+        bots = selected_bots(options)
+        if not options["delete_webhook"]:
+            for bot in bots:
+                refuse_if_webhook_set(bot)
         stop = threading.Event()
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -52,3 +55,17 @@ class Command(BaseCommand):
             pass
         for thread in threads:
             thread.join(timeout=options["timeout"] + 5)
+
+
+def refuse_if_webhook_set(bot: Bot) -> None:
+    """Telegram answers every getUpdates with a Conflict while a webhook is set: say so once,
+    rather than polling into that refusal for ever."""
+    try:
+        url = telebot_for_token(bot.token).get_webhook_info().url
+    except TelegramError as exc:
+        raise CommandError(f"{bot}: Telegram refused getWebhookInfo: {exc.description}") from None
+    if url:
+        raise CommandError(
+            f"{bot} has a webhook set ({url}) and Telegram refuses getUpdates while it has one: "
+            "run again with --delete-webhook to remove it and poll instead."
+        )

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.ingress import services
+from apps.ingress.management.bots import add_bot_arguments, selected_bots
 
 
 class Command(BaseCommand):
@@ -16,9 +17,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        which = parser.add_mutually_exclusive_group(required=True)
-        which.add_argument("--bot", help="the bot's username (with or without @) or Telegram id")
-        which.add_argument("--all", action="store_true", help="every active bot")
+        add_bot_arguments(parser)
         parser.add_argument("--url", help="the public base URL (default: WEBHOOK_BASE_URL)")
         parser.add_argument("--max-connections", type=int, default=settings.WEBHOOK_MAX_CONNECTIONS)
         parser.add_argument(
@@ -33,9 +32,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "give --url or set WEBHOOK_BASE_URL (e.g. https://gmbot.example.com)"
             )
-        bots = services.select_bots(options["bot"], everyone=options["all"])
-        if not bots:
-            raise CommandError("no such active bot")
+        bots = selected_bots(options)
         failed = 0
         for bot in bots:
             try:
@@ -49,6 +46,7 @@ class Command(BaseCommand):
                 failed += 1
                 self.stderr.write(f"{bot}: {exc}")
                 continue
-            self.stdout.write(f"{bot}: webhook set to {webhook.url}")
+            # The secret went to Telegram and its hash to the database; it is never shown.
+            self.stdout.write(f"{bot}: webhook set to {webhook.url} with a fresh secret")
         if failed:
             raise CommandError(f"{failed} of {len(bots)} webhook(s) not set")
