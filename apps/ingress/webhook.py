@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 
-from apps.bots.services import bot_for_webhook_secret
+from apps.bots.services import BotLookupUnavailable, bot_for_webhook_secret
 from apps.ingress import publish, routing, stats
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,12 @@ def receive(
     if method != "POST":
         return Answer(405, "only POST is accepted")
 
-    bot = bot_for_webhook_secret(secret)
+    try:
+        bot = bot_for_webhook_secret(secret)
+    except BotLookupUnavailable as exc:
+        # Neither 401 (it may be a good secret) nor 500: Telegram delivers it again later.
+        logger.error("ingress: cannot check a webhook secret: %s", exc)
+        return Answer(503, "cannot check the secret token now, deliver again later")
     if bot is None:
         return Answer(401, "unknown or missing secret token")
 
