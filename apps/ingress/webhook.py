@@ -103,7 +103,7 @@ def receive(
 
 def _nests_deeper(value: object, limit: int) -> bool:
     """Whether arrays and objects nest more than `limit` levels, walked without recursion."""
-    stack = [(value, 1)]
+    stack: list[tuple[dict[str, object] | list[object], int]] = [({"": value}, 0)]
     while stack:
         item, depth = stack.pop()
         if depth > limit:
