@@ -145,40 +145,67 @@ class GMTask(Task):
         headers: dict[str, Any],
         first_failed_at: datetime,
     ) -> NoReturn:
-        from apps.ops.services import record_dead_letter
-
-        attempts = int(request.retries or 0) + 1
-        try:
-            record_dead_letter(
-                task_name=self.name,
-                task_id=request.id,
-                args=request.args or [],
-                kwargs=request.kwargs or {},
-                queue=queue,
-                exc=exc,
-                attempts=attempts,
-                first_failed_at=first_failed_at,
-            )
-        except Exception:
-            # PostgreSQL is down too. Losing the job is not an option: try again after the
-            # longest backoff; that attempt dead-letters it if the job still fails.
-            logger.exception("%s[%s]: could not store its dead letter", self.name, request.id)
-            headers[FIRST_FAILED_AT] = first_failed_at.isoformat()
+        retries = int(request.retries or 0)
+        headers[FIRST_FAILED_AT] = first_failed_at.isoformat()
+        job = Job(request.id, list(request.args or []), dict(request.kwargs or {}), queue, retries)
+        if not keep_dead_letter(self, job, exc, headers):
+            # Losing the job is not an option: try again after the longest backoff; that attempt
+            # dead-letters it if the job still fails.
             raise self.retry(
                 exc=exc, countdown=self.retry_backoff_cap, queue=queue, headers=headers
             ) from None
-        logger.error(
-            "%s[%s] on %s dead-lettered after %d attempt(s): %s: %s",
-            self.name, request.id, queue, attempts, type(exc).__name__, _describe(exc),
-        )  # fmt: skip
         raise exc
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a dead letter records of a job, from the task's request or the worker's."""
+
+    task_id: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+    queue: str
+    retries: int
+
+
+def keep_dead_letter(task: GMTask, job: Job, exc: BaseException, headers: dict[str, Any]) -> bool:
+    """Store the job as a dead letter: the one way both GMTask and GMRequest record one.
+
+    Returns False when it could not be stored (PostgreSQL down, or refusing the row): that is
+    reported loudly (an ERROR line, a counter, the operators' chat) and the caller keeps the job.
+    """
+    from apps.ops.services import record_dead_letter, report_unstored_dead_letter
+
+    attempts = job.retries + 1
+    try:
+        record_dead_letter(
+            task_name=task.name,
+            task_id=job.task_id,
+            args=job.args,
+            kwargs=job.kwargs,
+            queue=job.queue,
+            exc=exc,
+            attempts=attempts,
+            first_failed_at=_parse_time(headers.get(FIRST_FAILED_AT)) or timezone.now(),
+        )
+    except Exception as error:
+        report_unstored_dead_letter(
+            task.name, job.task_id, job.queue, error, task.retry_backoff_cap
+        )
+        return False
+    logger.error(
+        "%s[%s] on %s dead-lettered after %d attempt(s): %s: %s",
+        task.name, job.task_id, job.queue, attempts, type(exc).__name__, _describe(exc),
+    )  # fmt: skip
+    return True
 
 
 class GMRequest(Request):
     """A job in the worker's main process. A hard time limit kills the child before GMTask can
     act, and Celery then acknowledges the message: the job is dead-lettered here, or it would be
     gone. It is not retried: a job that hung once past the hard limit would most likely hang
-    again, holding a worker each time."""
+    again, holding a worker each time. Only when its dead letter cannot be stored is it sent
+    again, after the longest backoff, as GMTask does."""
 
     def on_timeout(self, soft: bool, timeout: float) -> None:
         if not soft and not worker_state.should_terminate and isinstance(self.task, GMTask):
@@ -188,32 +215,27 @@ class GMRequest(Request):
     def _dead_letter(self, task: GMTask, exc: TimeLimitExceeded) -> None:
         from django.db import connection
 
-        from apps.ops.services import record_dead_letter
-
         info = self.request_dict
-        queue = task.queue_for(self)
+        headers = {name: info[name] for name in (FIRST_FAILED_AT, WAITS) if name in info}
+        headers.setdefault(FIRST_FAILED_AT, timezone.now().isoformat())
+        job = Job(self.id, list(self.args or []), dict(self.kwargs or {}), task.queue_for(self),
+                  int(info.get("retries") or 0))  # fmt: skip
         try:
-            record_dead_letter(
-                task_name=self.name,
-                task_id=self.id,
-                args=self.args or [],
-                kwargs=self.kwargs or {},
-                queue=queue,
-                exc=exc,
-                attempts=int(info.get("retries") or 0) + 1,
-                first_failed_at=_parse_time(info.get(FIRST_FAILED_AT)) or timezone.now(),
-            )
-        except Exception:
-            logger.exception("%s[%s]: could not store its dead letter", self.name, self.id)
-            return
+            if keep_dead_letter(task, job, exc, headers):
+                return
         finally:
             # The main process runs no tasks; it should not keep a connection open between
             # the rare hard time limits (and children forked later close what they inherit).
             connection.close()
-        logger.error(
-            "%s[%s] on %s dead-lettered: hard time limit (%ss) exceeded",
-            self.name, self.id, queue, exc.args[0] if exc.args else "?",
-        )  # fmt: skip
+        # Not stored: send the job again after the longest backoff rather than lose it.
+        resend: dict[str, Any] = {"retries": job.retries, "headers": headers}
+        try:
+            task.apply_async(
+                tuple(job.args), job.kwargs, task_id=job.task_id, queue=job.queue,
+                countdown=task.retry_backoff_cap, **resend,
+            )  # fmt: skip
+        except Exception:
+            logger.exception("%s[%s]: lost, neither stored nor sent again", self.name, self.id)
 
 
 def _describe(exc: BaseException) -> str:
