@@ -11,6 +11,8 @@ failure in a queued job leads to:
 - `Unreachable`: the client has already marked the chat or user; no retry, no dead letter.
 - `BadRequest`: Telegram refused for good; no retry, a dead letter at once, so the refusal is on
   record rather than silently dropped.
+- `OutcomeUnknown`: a send got no answer in time and may have gone out; no retry (it could send
+  twice), a dead letter at once, for an operator to check and replay or discard.
 
 Jobs on the `low` queue run inside `bulk_traffic()`, so their Telegram calls also draw on the bulk
 budget and interactive work always finds room.
@@ -30,7 +32,13 @@ from celery.worker import state as worker_state
 from celery.worker.request import Request
 from django.utils import timezone
 
-from apps.telegram.errors import BadRequest, RetryAfter, TelegramError, Unreachable
+from apps.telegram.errors import (
+    BadRequest,
+    OutcomeUnknown,
+    RetryAfter,
+    TelegramError,
+    Unreachable,
+)
 from apps.telegram.traffic import bulk_traffic
 from celeryconfig import LOW
 from gmbot.env import envfloat
@@ -90,7 +98,7 @@ class GMTask(Task):
         RetryAfter waits. Pure: no side effects, so the policy can be tested on its own."""
         if isinstance(exc, Unreachable):
             return Decision("drop")
-        if isinstance(exc, BadRequest):
+        if isinstance(exc, BadRequest | OutcomeUnknown):
             return Decision("dead_letter")
         if isinstance(exc, RetryAfter):
             if waits >= self.wait_retries:

@@ -17,6 +17,7 @@ from apps.telegram import client
 from apps.telegram.errors import (
     BadRequest,
     ChatMigrated,
+    OutcomeUnknown,
     RateLimited,
     RetryAfter,
     TelegramError,
@@ -75,17 +76,31 @@ def test_500_raises_transient_error_with_the_exact_description(
     assert len(sandbox.calls(method="sendMessage")) == 1
 
 
-def test_a_timeout_raises_transient_error(
+def test_a_read_timeout_raises_transient_error_for_a_call_safe_to_repeat(
+    sandbox: Any, bot: Bot, telebot: TeleBot, reconfigure: Any
+) -> None:
+    user = started_user(sandbox, bot)
+    reconfigure(TELEGRAM_READ_TIMEOUT=0.2)
+    sandbox.fault("getChat", delay_ms=600, times=1)
+
+    with pytest.raises(TransientError, match="Timeout"):
+        telebot.get_chat(user)
+
+    # The sandbox logs the call once its delay is over; let it, before the next test resets it.
+    wait_until(lambda: sandbox.calls(method="getChat"), timeout=5)
+
+
+def test_a_read_timeout_of_a_send_raises_outcome_unknown(
     sandbox: Any, bot: Bot, telebot: TeleBot, reconfigure: Any
 ) -> None:
     user = started_user(sandbox, bot)
     reconfigure(TELEGRAM_READ_TIMEOUT=0.2)
     sandbox.fault("sendMessage", delay_ms=600, times=1)
 
-    with pytest.raises(TransientError, match="Timeout"):
+    # the message may have gone out: not a TransientError, which would send it again
+    with pytest.raises(OutcomeUnknown, match="may have done this sendMessage"):
         telebot.send_message(user, "hello")
 
-    # The sandbox logs the call once its delay is over; let it, before the next test resets it.
     wait_until(lambda: sandbox.calls(method="sendMessage"), timeout=5)
 
 
