@@ -85,6 +85,23 @@ class GMTask(Task):
                 raise  # not a queued job: nothing to retry or replay, the caller gets the error
             self.handle_failure(exc, request, queue)
 
+    def signature_from_request(
+        self,
+        request: Any = None,
+        args: Any = None,
+        kwargs: Any = None,
+        queue: str | None = None,
+        **extra_options: Any,
+    ) -> Any:
+        """Celery's, keeping the job's argsrepr and kwargsrepr: a retry shows in Flower and the
+        logs what the first attempt showed (bot and update id), never the arguments (the text)."""
+        request = self.request if request is None else request
+        for name in ("argsrepr", "kwargsrepr"):
+            shown = getattr(request, name, None)
+            if shown is not None:
+                extra_options.setdefault(name, shown)
+        return super().signature_from_request(request, args, kwargs, queue, **extra_options)
+
     def queue_for(self, request: Any) -> str:
         """The queue the job came from, else the one its name routes to."""
         delivery = request.delivery_info or {}
@@ -155,7 +172,10 @@ class GMTask(Task):
     ) -> NoReturn:
         retries = int(request.retries or 0)
         headers[FIRST_FAILED_AT] = first_failed_at.isoformat()
-        job = Job(request.id, list(request.args or []), dict(request.kwargs or {}), queue, retries)
+        job = Job(
+            request.id, list(request.args or []), dict(request.kwargs or {}), queue, retries,
+            getattr(request, "argsrepr", None) or "", getattr(request, "kwargsrepr", None) or "",
+        )  # fmt: skip
         if not keep_dead_letter(self, job, exc, headers):
             # Losing the job is not an option: try again after the longest backoff; that attempt
             # dead-letters it if the job still fails.
@@ -174,6 +194,8 @@ class Job:
     kwargs: dict[str, Any]
     queue: str
     retries: int
+    argsrepr: str  # what Flower shows instead of the arguments
+    kwargsrepr: str
 
 
 def keep_dead_letter(task: GMTask, job: Job, exc: BaseException, headers: dict[str, Any]) -> bool:
@@ -195,6 +217,8 @@ def keep_dead_letter(task: GMTask, job: Job, exc: BaseException, headers: dict[s
             exc=exc,
             attempts=attempts,
             first_failed_at=_parse_time(headers.get(FIRST_FAILED_AT)) or timezone.now(),
+            argsrepr=job.argsrepr,
+            kwargsrepr=job.kwargsrepr,
         )
     except Exception as error:
         report_unstored_dead_letter(
@@ -215,6 +239,11 @@ class GMRequest(Request):
     again, holding a worker each time. Only when its dead letter cannot be stored is it sent
     again, after the longest backoff, as GMTask does."""
 
+    def info(self, safe: bool = False) -> Any:
+        """What inspection answers about the job (Flower's worker page lists scheduled, reserved
+        and active jobs): its argsrepr and kwargsrepr, never its arguments."""
+        return super().info(safe=True)
+
     def on_timeout(self, soft: bool, timeout: float) -> None:
         if not soft and not worker_state.should_terminate and isinstance(self.task, GMTask):
             self._dead_letter(self.task, TimeLimitExceeded(timeout))
@@ -226,8 +255,10 @@ class GMRequest(Request):
         info = self.request_dict
         headers = {name: info[name] for name in (FIRST_FAILED_AT, WAITS) if name in info}
         headers.setdefault(FIRST_FAILED_AT, timezone.now().isoformat())
-        job = Job(self.id, list(self.args or []), dict(self.kwargs or {}), task.queue_for(self),
-                  int(info.get("retries") or 0))  # fmt: skip
+        job = Job(
+            self.id, list(self.args or []), dict(self.kwargs or {}), task.queue_for(self),
+            int(info.get("retries") or 0), self.argsrepr or "", self.kwargsrepr or "",
+        )  # fmt: skip
         try:
             if keep_dead_letter(task, job, exc, headers):
                 return
@@ -236,7 +267,10 @@ class GMRequest(Request):
             # the rare hard time limits (and children forked later close what they inherit).
             connection.close()
         # Not stored: send the job again after the longest backoff rather than lose it.
-        resend: dict[str, Any] = {"retries": job.retries, "headers": headers}
+        resend: dict[str, Any] = {
+            "retries": job.retries, "headers": headers,
+            "argsrepr": job.argsrepr or None, "kwargsrepr": job.kwargsrepr or None,
+        }  # fmt: skip
         try:
             task.apply_async(
                 tuple(job.args), job.kwargs, task_id=job.task_id, queue=job.queue,

@@ -31,6 +31,10 @@ class DeadLetter(models.Model):
     # some, `args` and `kwargs` show them as U+FFFD and this keeps the exact arguments as ASCII
     # JSON (which escapes both), for replay. Empty when `args` and `kwargs` are exact.
     original_json = models.TextField(blank=True)
+    # What Flower and the logs showed instead of the arguments (an update's text stays out of
+    # them); a replay shows the same.
+    argsrepr = models.TextField(blank=True)
+    kwargsrepr = models.TextField(blank=True)
     queue = models.CharField(max_length=32)
     exception_class = models.CharField(max_length=200)
     # Telegram's own text when the error came from Telegram, else str(exception).

@@ -138,6 +138,8 @@ def record_dead_letter(
     exc: BaseException,
     attempts: int,
     first_failed_at: datetime,
+    argsrepr: str = "",
+    kwargsrepr: str = "",
 ) -> DeadLetter:
     """Store a job that will not be retried. Keyed by task id, so recording twice is harmless.
 
@@ -156,6 +158,8 @@ def record_dead_letter(
             "args": stored_args,
             "kwargs": stored_kwargs,
             "original_json": json.dumps(exact, cls=DjangoJSONEncoder) if altered else "",
+            "argsrepr": _storable(argsrepr),
+            "kwargsrepr": _storable(kwargsrepr),
             "queue": queue[:32],
             "exception_class": f"{type(exc).__module__}.{type(exc).__qualname__}"[:200],
             "description": _storable(description),
@@ -260,7 +264,11 @@ def do_replay(queue: str, selection: ReplaySelection) -> ReplayResult:
     else:
         ids = list(selection.ids)
     for pk in ids:
-        letter = dead.filter(pk=pk).only("task_name", "args", "kwargs", "original_json").first()
+        letter = (
+            dead.filter(pk=pk)
+            .only("task_name", "args", "kwargs", "original_json", "argsrepr", "kwargsrepr")
+            .first()
+        )
         new_task_id = str(uuid.uuid4())
         claimed = letter is not None and (
             dead.filter(pk=pk).update(
@@ -276,8 +284,11 @@ def do_replay(queue: str, selection: ReplaySelection) -> ReplayResult:
         args, kwargs = letter.job_arguments()
         try:
             app.send_task(
-                letter.task_name, args=args, kwargs=kwargs, queue=queue, task_id=new_task_id
-            )
+                letter.task_name, args=args, kwargs=kwargs, queue=queue, task_id=new_task_id,
+                # Flower shows these instead of the arguments, as it did for the first run.
+                argsrepr=letter.argsrepr or f"(dead letter {pk})",
+                kwargsrepr=letter.kwargsrepr or "{...}",
+            )  # fmt: skip
         except Exception:
             logger.exception("replay of dead letter %s (%s) could not be sent", pk, queue)
             DeadLetter.objects.filter(pk=pk, replayed_task_id=new_task_id).update(
