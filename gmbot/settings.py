@@ -9,6 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from celeryconfig import DONE_MARK_SECONDS
 from gmbot.env import env, envbool, envint, envlist
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -136,6 +137,9 @@ WEBHOOK_MAX_CONNECTIONS = envint("WEBHOOK_MAX_CONNECTIONS", 40)
 WEBHOOK_DEDUP_SECONDS = envint("WEBHOOK_DEDUP_SECONDS", 3600)
 if WEBHOOK_DEDUP_SECONDS < 3600:
     raise ImproperlyConfigured("WEBHOOK_DEDUP_SECONDS must be at least 3600 (one hour)")
+# How long a worker remembers an update it finished (apps/ingress/dispatch.py): longer than the
+# broker can take to hand its job out again (celeryconfig.py says how long that is).
+UPDATE_DONE_SECONDS = DONE_MARK_SECONDS
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

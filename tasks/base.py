@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NoReturn
 
 from celery import Task
@@ -40,7 +40,7 @@ from apps.telegram.errors import (
     Unreachable,
 )
 from apps.telegram.traffic import bulk_traffic
-from celeryconfig import LOW
+from celeryconfig import LOW, MAX_HELD_COUNTDOWN
 from gmbot.env import envfloat
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 # worker takes it, with no extra storage and nothing to clean up once the job succeeds.
 FIRST_FAILED_AT = "gmbot_first_failed_at"
 WAITS = "gmbot_waits"
+# When a job that waits longer than a worker may hold it is due (see GMTask.apply_async).
+DUE_AT = "gmbot_due_at"
 
 Action = Literal["retry", "dead_letter", "drop"]
 
@@ -76,6 +78,8 @@ class GMTask(Task):
         request = self.request
         queue = self.queue_for(request)
         try:
+            if not request.called_directly and self._wait_longer(request, queue):
+                raise Ignore()  # this message is done with; the re-published one carries the job
             with bulk_traffic(queue == LOW):
                 return super().__call__(*args, **kwargs)
         except TaskPredicate:
@@ -84,6 +88,49 @@ class GMTask(Task):
             if request.called_directly:
                 raise  # not a queued job: nothing to retry or replay, the caller gets the error
             self.handle_failure(exc, request, queue)
+
+    def apply_async(
+        self,
+        args: Any = None,
+        kwargs: Any = None,
+        task_id: str | None = None,
+        producer: Any = None,
+        link: Any = None,
+        link_error: Any = None,
+        shadow: str | None = None,
+        **options: Any,
+    ) -> Any:
+        """Celery's, with long waits re-published instead of held (retries come here too).
+
+        A worker holds a countdown job in Redis's `unacked` until it is due; a job held longer
+        than the visibility timeout would be handed to a second worker and run twice. So a job
+        is never held longer than celeryconfig.MAX_HELD_COUNTDOWN: a longer wait is sent for
+        that long with the time it is due in a header, and each time it arrives early it is
+        published again for what is left (`_wait_longer`), until it is due.
+        """
+        headers = dict(options.get("headers") or {})
+        if headers.pop(DUE_AT, None) is not None or "headers" in options:
+            options["headers"] = headers
+        delay = _seconds_until(options.get("countdown"), options.get("eta"))
+        if delay > MAX_HELD_COUNTDOWN:
+            headers[DUE_AT] = (timezone.now() + timedelta(seconds=delay)).isoformat()
+            options.update(countdown=MAX_HELD_COUNTDOWN, eta=None, headers=headers)
+        return super().apply_async(
+            args, kwargs, task_id, producer, link, link_error, shadow, **options
+        )
+
+    def _wait_longer(self, request: Any, queue: str) -> bool:
+        """Publish the job again if it arrived before it is due (see apply_async)."""
+        due = _parse_time((request.headers or {}).get(DUE_AT))
+        if due is None:
+            return False
+        left = (due - timezone.now()).total_seconds()
+        if left <= 0:
+            return False
+        self.signature_from_request(request, queue=queue, countdown=left).apply_async()
+        logger.info("%s[%s] on %s is due in %.0fs; published again", self.name, request.id,
+                    queue, left)  # fmt: skip
+        return True
 
     def signature_from_request(
         self,
@@ -278,6 +325,14 @@ class GMRequest(Request):
             )  # fmt: skip
         except Exception:
             logger.exception("%s[%s]: lost, neither stored nor sent again", self.name, self.id)
+
+
+def _seconds_until(countdown: float | None, eta: datetime | None) -> float:
+    if eta is not None:
+        if timezone.is_naive(eta):
+            eta = eta.replace(tzinfo=UTC)  # Celery reads a naive eta as UTC
+        return (eta - timezone.now()).total_seconds()
+    return float(countdown or 0)
 
 
 def _describe(exc: BaseException) -> str:
