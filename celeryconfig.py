@@ -72,7 +72,13 @@ worker_send_task_events = True  # Flower shows tasks live
 # reconnecting costs more than the task itself for short jobs (measured ~200/s vs ~670/s).
 CELERY_DB_REUSE_MAX = envint("CELERY_DB_REUSE_MAX", 1000)
 
-beat_scheduler = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, sending only while it holds a leader lease in Redis, so
+# a second beat (a rolling deploy, a second replica) sends nothing twice (gmbot/beat.py). A beat
+# that dies is replaced by another within the lease.
+beat_scheduler = "gmbot.beat:LeaderScheduler"
+BEAT_LEADER_LEASE_SECONDS = envint("BEAT_LEADER_LEASE_SECONDS", 30)
+# Each run's time is written at once, so a beat that takes over knows what already ran.
+beat_sync_every = 1
 # Declared here, stored and editable in django-celery-beat's tables (the DatabaseScheduler
 # copies these entries in when beat starts). Each entry expires before its next run.
 beat_schedule = {
