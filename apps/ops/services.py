@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+import redis
 from django.contrib.sessions.models import Session
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
@@ -73,13 +75,43 @@ def check_broker() -> bool:
         return False
 
 
+def check_broker_durable() -> str | None:
+    """Why the broker would lose queued jobs, or None when it keeps them across a restart.
+
+    Redis keeps them only with its append-only file on, and keeps them at all only if it never
+    evicts keys when memory runs out. RabbitMQ's queues are declared durable and its messages
+    persistent (kombu's defaults), so it is taken as durable.
+    """
+    from gmbot.celery import app
+
+    url = str(app.conf.broker_url)
+    if urlsplit(url).scheme not in {"redis", "rediss"}:
+        return None
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1) as client:
+            persistence, memory = client.info("persistence"), client.info("memory")
+    except Exception as exc:
+        return f"cannot ask the broker how it keeps jobs: {type(exc).__name__}"
+    policy = memory.get("maxmemory_policy")
+    if str(persistence.get("aof_enabled")) != "1":
+        return "Redis runs without its append-only file (appendonly no): a restart loses the jobs"
+    if policy != "noeviction":
+        return f"Redis may evict keys when memory is full (maxmemory-policy {policy}): jobs too"
+    return None
+
+
 def health() -> dict[str, Any]:
-    checks = {"database": check_database(), "redis": check_redis(), "broker": check_broker()}
-    return {
+    durable = check_broker_durable()
+    checks = {"database": check_database(), "redis": check_redis(), "broker": check_broker(),
+              "broker_durable": durable is None}  # fmt: skip
+    report: dict[str, Any] = {
         "status": "ok" if all(checks.values()) else "degraded",
         "checks": checks,
         "uptime_seconds": round(time.monotonic() - STARTED_AT, 1),
     }
+    if durable is not None:
+        report["details"] = {"broker_durable": durable}
+    return report
 
 
 # ---- dead letters (SPEC Q2-Q4) ----------------------------------------------------------------
