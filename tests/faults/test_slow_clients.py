@@ -48,7 +48,8 @@ class Nginx:
             f"error_log {workdir}/error.log warn;\nevents {{ worker_connections 256; }}\n"
             f"http {{\n    access_log off;\n{temp}\n    include {workdir}/gmbot.conf;\n}}\n"
         )
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        nginx = shutil.which("nginx")
+        assert nginx, "nginx is not installed: `make test` installs it (bin/services.sh)"
         self.process = subprocess.Popen(
             [nginx, "-p", str(workdir), "-c", str(workdir / "nginx.conf")],
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
