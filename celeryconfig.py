@@ -19,9 +19,6 @@ QUEUE_NAMES = (HIGH, NORMAL, LOW)
 broker_url = env("CELERY_BROKER_URL") or env("REDIS_URL", "redis://127.0.0.1:6379/0")
 result_backend = env("CELERY_RESULT_BACKEND") or env("REDIS_URL", "redis://127.0.0.1:6379/0")
 broker_connection_retry_on_startup = True
-# Redis redelivers an unacknowledged message after this long, so it must outlive the longest
-# countdown/ETA the project schedules (rate-limit waits and backoffs stay well under an hour).
-broker_transport_options = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 4 * 3600)}
 
 imports = tuple(f"tasks.{name}" for name in QUEUE_NAMES)
 task_queues = tuple(Queue(name, routing_key=name) for name in QUEUE_NAMES)
@@ -43,6 +40,31 @@ worker_prefetch_multiplier = 1
 worker_cancel_long_running_tasks_on_connection_loss = True
 task_soft_time_limit = envint("CELERY_TASK_SOFT_TIME_LIMIT", 60)
 task_time_limit = envint("CELERY_TASK_TIME_LIMIT", 90)
+
+# Redis hands a job delivered to a worker but not acknowledged to another worker after this
+# long: how long the jobs of a worker that died (kill -9, a lost host) wait to run elsewhere.
+VISIBILITY_TIMEOUT = envint("CELERY_VISIBILITY_TIMEOUT", 600)
+# So every job must be acknowledged within it, or it runs twice. A job may be held until it is
+# due, wait for a free child (one time limit) and run (another): a hold may take half of what the
+# two time limits leave, the other half is the margin. Longer waits are re-published in hops of
+# at most this many seconds (tasks/base.py, GMTask.apply_async).
+MAX_HELD_COUNTDOWN = (VISIBILITY_TIMEOUT - 2 * task_time_limit) // 2
+if MAX_HELD_COUNTDOWN < 1:
+    raise ValueError(
+        "CELERY_VISIBILITY_TIMEOUT must exceed twice CELERY_TASK_TIME_LIMIT by at least 2 seconds"
+    )
+broker_transport_options = {
+    "visibility_timeout": VISIBILITY_TIMEOUT,
+    # kombu looks for jobs past their visibility timeout every interval x throttle seconds
+    # (100 s by default); every 10 s here (less for a short timeout), so a lost worker's jobs
+    # run again within the visibility timeout and seconds.
+    "unacked_restore_interval": max(1, min(10, VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,
+}
+# How long a worker remembers an update it finished (apps/ingress/dispatch.py), so a job that
+# comes back after all runs no handler twice: longer than any redelivery takes (the visibility
+# timeout, then the queue's backlog, for which an hour is allowed).
+DONE_MARK_SECONDS = VISIBILITY_TIMEOUT + 3600
 worker_max_tasks_per_child = envint("CELERY_MAX_TASKS_PER_CHILD", 10000)
 worker_send_task_events = True  # Flower shows tasks live
 
@@ -50,7 +72,13 @@ worker_send_task_events = True  # Flower shows tasks live
 # reconnecting costs more than the task itself for short jobs (measured ~200/s vs ~670/s).
 CELERY_DB_REUSE_MAX = envint("CELERY_DB_REUSE_MAX", 1000)
 
-beat_scheduler = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, sending only while it holds a leader lease in Redis, so
+# a second beat (a rolling deploy, a second replica) sends nothing twice (gmbot/beat.py). A beat
+# that dies is replaced by another within the lease.
+beat_scheduler = "gmbot.beat:LeaderScheduler"
+BEAT_LEADER_LEASE_SECONDS = envint("BEAT_LEADER_LEASE_SECONDS", 30)
+# Each run's time is written at once, so a beat that takes over knows what already ran.
+beat_sync_every = 1
 # Declared here, stored and editable in django-celery-beat's tables (the DatabaseScheduler
 # copies these entries in when beat starts). Each entry expires before its next run.
 beat_schedule = {

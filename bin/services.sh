@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure PostgreSQL and Redis answer on 127.0.0.1: start them when installed but stopped,
-# install them with apt-get when missing, then create the project's database.
+# install them with apt-get when missing, then create the project's database. nginx is only
+# installed: the tests start it themselves.
 # Usage: bin/services.sh DATABASE_NAME
 set -euo pipefail
 
@@ -15,7 +16,8 @@ as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else 
 apt_install() {
   echo "services: installing $*" >&2
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive ${RUNLEVEL:+RUNLEVEL=$RUNLEVEL} \
+    apt-get install -y -qq "$@" >/dev/null
 }
 
 wait_for() { # wait_for DESCRIPTION COMMAND...
@@ -51,6 +53,11 @@ fi
 
 if ! command -v redis-server >/dev/null; then
   apt_install redis-server
+fi
+# The proxy the docs put in front of the web process; the tests run it on ports of their own.
+# RUNLEVEL=1 keeps the package from starting a server of its own on port 80.
+if ! command -v nginx >/dev/null; then
+  RUNLEVEL=1 apt_install nginx
 fi
 if ! redis_up; then
   echo "services: starting Redis" >&2

@@ -9,6 +9,7 @@ from pathlib import Path
 import dj_database_url
 from cryptography.fernet import Fernet
 
+from celeryconfig import DONE_MARK_SECONDS
 from gmbot.env import ConfigError, env, envbool, envint, envlist
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -214,6 +215,9 @@ SPECTACULAR_SETTINGS = {
 # Requests per API key, shared by every web process (Redis): "<count>/<s|min|hour|day>", or
 # empty for no limit.
 API_THROTTLE_RATE = env("API_THROTTLE_RATE", "60/min")
+# How long a worker remembers an update it finished (apps/ingress/dispatch.py): longer than the
+# broker can take to hand its job out again (celeryconfig.py says how long that is).
+UPDATE_DONE_SECONDS = DONE_MARK_SECONDS
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -195,18 +195,20 @@ def wait_until(predicate: Callable[[], object], timeout: float = 20, interval: f
 
 
 class RedisServer:
-    """A redis-server of the test's own on a spare port, to stop and start at will."""
+    """A redis-server of the test's own on a spare port, to stop and start at will. `options`
+    (e.g. "--appendonly", "yes") come after the defaults, so they win."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, options: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.workdir = workdir
+        self.options = options
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
+             "--appendonly", "no", "--dir", str(self.workdir), *self.options],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         import redis

@@ -4,15 +4,31 @@ import pytest
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
+from gmbot.celery import app as celery_app
+from tests.conftest import RedisServer
+
 pytestmark = pytest.mark.django_db
 
 
-def test_health_reports_database_redis_and_broker(client):
+@pytest.fixture
+def durable_broker(tmp_path, monkeypatch):
+    """A broker that keeps its jobs across a restart (tests/faults/test_broker_restart.py)."""
+    server = RedisServer(tmp_path, ("--appendonly", "yes", "--maxmemory-policy", "noeviction"))
+    server.start()
+    monkeypatch.setitem(celery_app.conf, "broker_url", server.url)
+    yield server
+    server.stop()
+
+
+def test_health_reports_database_redis_and_broker(client, durable_broker):
     answer = client.get("/health")
 
     assert answer.status_code == 200
     body = answer.json()
-    assert body["checks"] == {"database": True, "migrations": True, "redis": True, "broker": True}
+    assert body["checks"] == {
+        "database": True, "migrations": True, "redis": True, "broker": True,
+        "broker_durable": True,
+    }  # fmt: skip
     assert body["uptime_seconds"] >= 0
 
 

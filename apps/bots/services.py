@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import Error, connection, transaction
 
 from apps.bots import crypto
 from apps.bots.features import check_features
@@ -94,11 +95,16 @@ _CACHE_LIMIT = 10_000
 _by_secret_hash: dict[str, tuple[BotRef | None, float]] = {}
 
 
+class BotLookupUnavailable(Exception):
+    """The database cannot be asked about a secret that is not cached: nothing can be decided."""
+
+
 def bot_for_webhook_secret(secret: str | None) -> BotRef | None:
     """The active bot whose webhook secret this is, or None. Cached in the process.
 
     Only a string Telegram could have sent (1-256 of A-Z, a-z, 0-9, _ and -) is looked up; the
-    stored SHA-256 is compared in constant time.
+    stored SHA-256 is compared in constant time. Raises BotLookupUnavailable when the secret is
+    not cached and the database cannot answer.
     """
     if not secret or not _SECRET_RE.match(secret):
         return None
@@ -108,11 +114,7 @@ def bot_for_webhook_secret(secret: str | None) -> BotRef | None:
     if cached is not None and cached[1] > now:
         return cached[0]
 
-    row = (
-        Bot.objects.filter(webhook_secret_hash=digest, is_active=True)
-        .values_list("id", "telegram_id", "username", "webhook_secret_hash")
-        .first()
-    )
+    row = _bot_row(digest)
     ref = None
     if row is not None and crypto.secret_matches(secret, row[3]):
         ref = BotRef(id=row[0], telegram_id=row[1], username=row[2])
@@ -120,6 +122,37 @@ def bot_for_webhook_secret(secret: str | None) -> BotRef | None:
         _by_secret_hash.clear()
     _by_secret_hash[digest] = (ref, now + (_FOUND_TTL if ref else _MISSING_TTL))
     return ref
+
+
+def _bot_row(digest: str) -> tuple[int, int, str, str] | None:
+    """The active bot row with this secret hash, asked on a working connection.
+
+    The webhook's fast path (apps/ingress/wsgi.py) runs outside Django's request cycle, so
+    nothing else closes a connection that PostgreSQL dropped (a restart, a terminated backend),
+    and every later query would fail on it. A failed query closes the connection; when it was one
+    kept from an earlier request, the question is asked once more on a new one.
+    """
+    reused = connection.connection is not None
+    try:
+        return _ask_for_bot_row(digest)
+    except BotLookupUnavailable:
+        if not reused:
+            raise
+        return _ask_for_bot_row(digest)
+
+
+def _ask_for_bot_row(digest: str) -> tuple[int, int, str, str] | None:
+    try:
+        return (
+            Bot.objects.filter(webhook_secret_hash=digest, is_active=True)
+            .values_list("id", "telegram_id", "username", "webhook_secret_hash")
+            .first()
+        )
+    except Error as exc:
+        with contextlib.suppress(Error):
+            connection.close()
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise BotLookupUnavailable(f"{type(exc).__name__}: {first_line}") from exc
 
 
 def forget_cached_bots() -> None:

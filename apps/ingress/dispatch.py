@@ -69,6 +69,6 @@ def _already_done(key: str) -> bool:
 
 def _mark_done(key: str) -> None:
     try:
-        get_redis().set(key, "1", ex=settings.WEBHOOK_DEDUP_SECONDS)
+        get_redis().set(key, "1", ex=settings.UPDATE_DONE_SECONDS)
     except redis.RedisError:
         logger.warning("dispatch: could not record a processed update")

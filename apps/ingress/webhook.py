@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 
-from apps.bots.services import bot_for_webhook_secret
+from apps.bots.services import BotLookupUnavailable, bot_for_webhook_secret
 from apps.ingress import publish, routing, stats
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,11 @@ class Answer(NamedTuple):
 
 OK = Answer(200)
 
+# Telegram's updates nest about ten levels deep. A body that nests far deeper is no update, and
+# whether it even parses depends on how deep the stack already is: the worker that decodes the
+# job next would fail on what parsed here.
+MAX_DEPTH = 100
+
 
 def receive(
     method: str, secret: str | None, content_length: str | None, read: Callable[[int], bytes]
@@ -40,27 +45,42 @@ def receive(
     if method != "POST":
         return Answer(405, "only POST is accepted")
 
-    bot = bot_for_webhook_secret(secret)
+    try:
+        bot = bot_for_webhook_secret(secret)
+    except BotLookupUnavailable as exc:
+        # Neither 401 (it may be a good secret) nor 500: Telegram delivers it again later.
+        logger.error("ingress: cannot check a webhook secret: %s", exc)
+        return Answer(503, "cannot check the secret token now, deliver again later")
     if bot is None:
         return Answer(401, "unknown or missing secret token")
 
     limit = settings.WEBHOOK_MAX_BODY_BYTES
-    try:
-        declared = int(content_length or 0)
-    except ValueError:
-        return Answer(400, "invalid Content-Length")
-    if declared > limit:
-        return Answer(413, f"body over {limit} bytes")  # refused before reading any of it
-    body = read(min(declared, limit + 1))
+    if content_length:
+        try:
+            declared = int(content_length)
+        except ValueError:
+            return Answer(400, "invalid Content-Length")
+        if declared > limit:
+            return Answer(413, f"body over {limit} bytes")  # refused before reading any of it
+        body = read(min(declared, limit + 1))
+    else:
+        # No length: a chunked body, which the server ends for us. One byte past the cap tells
+        # a body that is too large.
+        body = read(limit + 1)
     if len(body) > limit:
         return Answer(413, f"body over {limit} bytes")
 
     try:
         update = json.loads(body)
+    except RecursionError:
+        return Answer(400, "the body nests too deeply")
     except (ValueError, UnicodeDecodeError):
         return Answer(400, "body is not JSON")
     if not isinstance(update, dict):
         return Answer(400, "an update is a JSON object")
+    # Counting brackets is cheap; only a body with many of them is walked.
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _nests_deeper(update, MAX_DEPTH):
+        return Answer(400, "the body nests too deeply")
     update_id = update.get("update_id")
     if type(update_id) is not int or update_id < 0:
         return Answer(400, "update_id must be a non-negative integer")
@@ -79,3 +99,15 @@ def receive(
     if not queued:
         logger.debug("ingress: duplicate update %s of bot %s", update_id, bot.id)
     return OK
+
+
+def _nests_deeper(value: object, limit: int) -> bool:
+    """Whether arrays and objects nest more than `limit` levels, walked without recursion."""
+    stack: list[tuple[dict[str, object] | list[object], int]] = [({"": value}, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False

@@ -2,8 +2,9 @@
 
 Telegram's deliveries are the hot path (SPEC W4: answer within milliseconds). Django's handler adds
 middleware, URL resolving and request signals that the webhook does not use (it reads no session,
-no user, no CSRF token, no database connection), and on this kind of machine they cost as much as
-the work itself. The decision stays in `webhook.receive()`, shared with the Django view.
+no user, no CSRF token, and its one query, on a cache miss, looks after its own connection), and on
+this kind of machine they cost as much as the work itself. The decision stays in
+`webhook.receive()`, shared with the Django view.
 """
 
 from __future__ import annotations
@@ -36,11 +37,11 @@ def with_webhook(django_app: WSGIApp) -> WSGIApp:
         if environ.get("PATH_INFO") != path:
             return django_app(environ, start_response)
         stream = environ["wsgi.input"]
+        length = environ.get("CONTENT_LENGTH")
+        if not length and not environ.get("wsgi.input_terminated"):
+            length = "0"  # only a server that ends the input itself may be read without a length
         answer = webhook.receive(
-            environ.get("REQUEST_METHOD", ""),
-            environ.get(SECRET_HEADER),
-            environ.get("CONTENT_LENGTH"),
-            stream.read,
+            environ.get("REQUEST_METHOD", ""), environ.get(SECRET_HEADER), length, stream.read
         )
         body = answer.body()
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]

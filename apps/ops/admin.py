@@ -22,7 +22,8 @@ class DeadLetterAdmin(admin.ModelAdmin):
     date_hierarchy = "last_failed_at"
     actions = ["replay", "discard"]
     readonly_fields = [
-        "task_name", "task_id", "args", "kwargs", "queue", "exception_class", "description",
+        "task_name", "task_id", "args", "kwargs", "original_json", "queue", "exception_class",
+        "description",
         "traceback", "attempts", "first_failed_at", "last_failed_at", "status", "replayed_at",
         "replayed_task_id", "discarded_at",
     ]  # fmt: skip

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
@@ -24,6 +27,14 @@ class DeadLetter(models.Model):
     task_id = models.CharField(max_length=64, unique=True)
     args = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
     kwargs = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # PostgreSQL refuses NUL and lone surrogates in jsonb and text. When the job's arguments held
+    # some, `args` and `kwargs` show them as U+FFFD and this keeps the exact arguments as ASCII
+    # JSON (which escapes both), for replay. Empty when `args` and `kwargs` are exact.
+    original_json = models.TextField(blank=True)
+    # What Flower and the logs showed instead of the arguments (an update's text stays out of
+    # them); a replay shows the same.
+    argsrepr = models.TextField(blank=True)
+    kwargsrepr = models.TextField(blank=True)
     queue = models.CharField(max_length=32)
     exception_class = models.CharField(max_length=200)
     # Telegram's own text when the error came from Telegram, else str(exception).
@@ -58,3 +69,10 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name}[{self.task_id}] {self.exception_class} ({self.status})"
+
+    def job_arguments(self) -> tuple[list[Any], dict[str, Any]]:
+        """The job's exact arguments, as it was called: what a replay sends."""
+        if self.original_json:
+            exact = json.loads(self.original_json)
+            return exact["args"], exact["kwargs"]
+        return self.args, self.kwargs

@@ -3,7 +3,9 @@ dead letters (replay, discard, listing, alerting)."""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
 import traceback
 import uuid
@@ -11,9 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+import redis
 from django.contrib.sessions.models import Session
 from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -23,7 +28,7 @@ from apps.ops.models import DeadLetter
 from apps.telegram.client import telebot_for_token
 from apps.telegram.errors import TelegramError
 from celeryconfig import QUEUE_NAMES
-from gmbot import claims
+from gmbot import claims, counters
 from gmbot.env import env
 from gmbot.redis import get_redis
 
@@ -74,19 +79,48 @@ def unapplied_migrations() -> int | None:
     from django.db.migrations.executor import MigrationExecutor
 
     try:
-        executor = MigrationExecutor(connection)
-        return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+        loader = MigrationExecutor(connection).loader
+        # Every migration the code has that the database has not recorded: a plan towards the
+        # leaf nodes would miss one whose successor is applied (a history gone inconsistent).
+        return sum(1 for node in loader.graph.nodes if node not in loader.applied_migrations)
     except Exception:
         return None
 
 
+def check_broker_durable() -> str | None:
+    """Why the broker would lose queued jobs, or None when it keeps them across a restart.
+
+    Redis keeps them only with its append-only file on, and keeps them at all only if it never
+    evicts keys when memory runs out. RabbitMQ's queues are declared durable and its messages
+    persistent (kombu's defaults), so it is taken as durable.
+    """
+    from gmbot.celery import app
+
+    url = str(app.conf.broker_url)
+    if urlsplit(url).scheme not in {"redis", "rediss"}:
+        return None
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1) as client:
+            persistence, memory = client.info("persistence"), client.info("memory")
+    except Exception as exc:
+        return f"cannot ask the broker how it keeps jobs: {type(exc).__name__}"
+    policy = memory.get("maxmemory_policy")
+    if str(persistence.get("aof_enabled")) != "1":
+        return "Redis runs without its append-only file (appendonly no): a restart loses the jobs"
+    if policy != "noeviction":
+        return f"Redis may evict keys when memory is full (maxmemory-policy {policy}): jobs too"
+    return None
+
+
 def health() -> dict[str, Any]:
     unapplied = unapplied_migrations()
+    durable = check_broker_durable()
     checks = {
         "database": check_database(),
         "migrations": unapplied == 0,
         "redis": check_redis(),
         "broker": check_broker(),
+        "broker_durable": durable is None,
     }
     report: dict[str, Any] = {
         "status": "ok" if all(checks.values()) else "degraded",
@@ -96,6 +130,8 @@ def health() -> dict[str, Any]:
     if unapplied:
         report["unapplied_migrations"] = unapplied
         report["fix"] = "python manage.py migrate"
+    if durable is not None:
+        report["details"] = {"broker_durable": durable}
     return report
 
 
@@ -109,6 +145,8 @@ DEAD_LETTER_ALERT_THRESHOLD = 10
 DEAD_LETTER_ALERT_INTERVAL = 3600
 # Replayed and discarded rows are kept this long for the record, then purged.
 DEAD_LETTER_RETENTION_DAYS = 30
+# Operators hear of dead letters that could not be stored at most this often per queue.
+UNSTORED_ALERT_INTERVAL = 600
 
 
 class UnknownQueue(LookupError):
@@ -153,19 +191,32 @@ def record_dead_letter(
     exc: BaseException,
     attempts: int,
     first_failed_at: datetime,
+    argsrepr: str = "",
+    kwargsrepr: str = "",
 ) -> DeadLetter:
-    """Store a job that will not be retried. Keyed by task id, so recording twice is harmless."""
+    """Store a job that will not be retried. Keyed by task id, so recording twice is harmless.
+
+    Whatever the job carried, the row can be written: strings PostgreSQL refuses are stored with
+    U+FFFD in their place (the exact arguments kept in `original_json`), and names are cut to
+    their columns' lengths.
+    """
     description = exc.description if isinstance(exc, TelegramError) else str(exc)
+    stored_args, stored_kwargs = _storable(list(args)), _storable(dict(kwargs))
+    exact = {"args": list(args), "kwargs": dict(kwargs)}
+    altered = [stored_args, stored_kwargs] != [exact["args"], exact["kwargs"]]
     letter, _ = DeadLetter.objects.update_or_create(
-        task_id=task_id,
+        task_id=task_id[:64],
         defaults={
-            "task_name": task_name,
-            "args": list(args),
-            "kwargs": dict(kwargs),
-            "queue": queue,
-            "exception_class": f"{type(exc).__module__}.{type(exc).__qualname__}",
-            "description": description,
-            "traceback": "".join(traceback.format_exception(exc)),
+            "task_name": task_name[:200],
+            "args": stored_args,
+            "kwargs": stored_kwargs,
+            "original_json": json.dumps(exact, cls=DjangoJSONEncoder) if altered else "",
+            "argsrepr": _storable(argsrepr),
+            "kwargsrepr": _storable(kwargsrepr),
+            "queue": queue[:32],
+            "exception_class": f"{type(exc).__module__}.{type(exc).__qualname__}"[:200],
+            "description": _storable(description),
+            "traceback": _storable("".join(traceback.format_exception(exc))),
             "attempts": attempts,
             "first_failed_at": first_failed_at,
             "last_failed_at": timezone.now(),
@@ -173,6 +224,52 @@ def record_dead_letter(
         },
     )
     return letter
+
+
+# What PostgreSQL cannot hold in text or jsonb: NUL, and surrogates (in a Python string they are
+# lone ones: a pair decodes to one character).
+_REFUSED_BY_POSTGRESQL = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(value: Any) -> Any:
+    """`value` with every string PostgreSQL would refuse made storable (U+FFFD in place)."""
+    if isinstance(value, str):
+        return _REFUSED_BY_POSTGRESQL.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    return value
+
+
+def report_unstored_dead_letter(
+    task_name: str, task_id: str, queue: str, error: BaseException, retry_in: float
+) -> None:
+    """Say loudly that a dead letter could not be stored: an ERROR line, a count per queue
+    (counters.DEAD_LETTERS_NOT_STORED), and the operators' chat at most every 10 minutes per
+    queue. Never raises: the caller keeps the job and tries again in `retry_in` seconds.
+
+    Only the error's class and first line are logged: PostgreSQL's detail quotes the data.
+    """
+    summary = f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"
+    logger.error(
+        "could not store the dead letter of %s[%s] on %s (%s); the job is kept and tried "
+        "again in %.0fs",
+        task_name, task_id, queue, summary, retry_in,
+    )  # fmt: skip
+    counters.add(counters.DEAD_LETTERS_NOT_STORED, queue)
+    name = f"unstored:{queue}"
+    if not _claim_alert(name, UNSTORED_ALERT_INTERVAL):
+        return
+    try:
+        _tell_operators(
+            f"GMBot: a dead letter of the {queue} queue could not be stored "
+            f"({task_name}[{task_id}], {type(error).__name__}). The job is kept and tried again "
+            f"every {retry_in:.0f}s; the workers' logs say more."
+        )
+    except Exception:
+        _release_alert(name)
+        logger.exception("could not tell the operators about an unstored dead letter")
 
 
 def check_queue(queue: str) -> str:
@@ -220,7 +317,11 @@ def do_replay(queue: str, selection: ReplaySelection) -> ReplayResult:
     else:
         ids = list(selection.ids)
     for pk in ids:
-        letter = dead.filter(pk=pk).only("task_name", "args", "kwargs").first()
+        letter = (
+            dead.filter(pk=pk)
+            .only("task_name", "args", "kwargs", "original_json", "argsrepr", "kwargsrepr")
+            .first()
+        )
         new_task_id = str(uuid.uuid4())
         claimed = letter is not None and claims.claim_row(
             dead.filter(pk=pk),
@@ -231,14 +332,14 @@ def do_replay(queue: str, selection: ReplaySelection) -> ReplayResult:
         if not claimed or letter is None:
             result.skipped.append(pk)
             continue
+        args, kwargs = letter.job_arguments()
         try:
             app.send_task(
-                letter.task_name,
-                args=letter.args,
-                kwargs=letter.kwargs,
-                queue=queue,
-                task_id=new_task_id,
-            )
+                letter.task_name, args=args, kwargs=kwargs, queue=queue, task_id=new_task_id,
+                # Flower shows these instead of the arguments, as it did for the first run.
+                argsrepr=letter.argsrepr or f"(dead letter {pk})",
+                kwargsrepr=letter.kwargsrepr or "{...}",
+            )  # fmt: skip
         except Exception:
             logger.exception("replay of dead letter %s (%s) could not be sent", pk, queue)
             DeadLetter.objects.filter(pk=pk, replayed_task_id=new_task_id).update(
@@ -274,6 +375,7 @@ def dead_letter_as_dict(letter: DeadLetter) -> dict[str, Any]:
         "task_id": letter.task_id,
         "args": letter.args,
         "kwargs": letter.kwargs,
+        "original_json": letter.original_json or None,
         "queue": letter.queue,
         "exception_class": letter.exception_class,
         "description": letter.description,
@@ -370,11 +472,11 @@ def _alert_key(queue: str) -> str:
     return f"ops:dead-letter-alert:{queue}"
 
 
-def _claim_alert(queue: str) -> bool:
+def _claim_alert(queue: str, interval: int = DEAD_LETTER_ALERT_INTERVAL) -> bool:
     # Without Redis there is no memory of the last alert; alerting again beats staying silent.
     return claims.claim(
         _alert_key(queue),
-        DEAD_LETTER_ALERT_INTERVAL,
+        interval,
         fail_open=True,
         note=f"redis unavailable; dead-letter alert for {queue} not throttled",
     )

@@ -38,11 +38,12 @@ import requests
 from django.conf import settings
 from telebot import TeleBot, apihelper
 
-from apps.telegram import ratelimit
+from apps.telegram import outcomes, ratelimit
 from apps.telegram.errors import (
     ALREADY_DONE,
     BadRequest,
     ChatMigrated,
+    OutcomeUnknown,
     RateLimited,
     RetryAfter,
     TelegramError,
@@ -223,13 +224,16 @@ def _exchange(
             response = _session().request(
                 method, url, params=params, files=files, timeout=timeout, proxies=proxies
             )
-        except requests.Timeout as exc:
+        except requests.ConnectTimeout as exc:
             raise TransientError(
-                f"Timeout: no answer from the Bot API ({type(exc).__name__})",
+                f"Timeout: could not reach the Bot API ({type(exc).__name__})",
                 call.method,
                 None,
                 call.chat_id,
             ) from None  # the exception's text holds the URL, and so the token
+        except requests.Timeout:
+            # The request was sent: Telegram may have acted on it. outcomes.py decides per method.
+            raise outcomes.after_read_timeout(call.method, call.chat_id) from None
         except requests.RequestException as exc:
             raise TransientError(
                 f"Connection error: the Bot API is unreachable ({type(exc).__name__})",
@@ -287,6 +291,7 @@ _ERROR_RESULTS: dict[type[TelegramError], str] = {
     RetryAfter: "retry_after",
     RateLimited: "rate_limited",
     TransientError: "transient",
+    OutcomeUnknown: "outcome_unknown",
     Unreachable: "unreachable",
     BadRequest: "bad_request",
     ChatMigrated: "migrated",

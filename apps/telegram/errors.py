@@ -7,6 +7,8 @@ What a caller (a task, a service) does with each class:
 - `RetryAfter`: try again after exactly `retry_after` seconds (a 429, or our own budget being full).
 - `TransientError`: try again with exponential backoff and jitter (5xx, timeouts, connection
   errors).
+- `OutcomeUnknown`: no answer in time to a call that must not be repeated blindly (a send):
+  Telegram may have acted on it or not; do not retry (apps/telegram/outcomes.py).
 - `Unreachable`: the chat or user can no longer be reached (kicked, blocked, deactivated); it has
   been marked so; do not retry.
 - `BadRequest`: Telegram refused the request; `reason` names why (see REASONS); do not retry.
@@ -68,6 +70,11 @@ class RateLimited(RetryAfter):
 
 class TransientError(TelegramError):
     """5xx, timeout or connection error: worth another try after a backoff."""
+
+
+class OutcomeUnknown(TelegramError):
+    """The call reached Telegram but its answer did not come in time, and repeating it could do
+    it twice (a second message): not retried, so an operator can check and replay."""
 
 
 class _Refused(TelegramError):

@@ -18,6 +18,7 @@ from apps.telegram import client
 from apps.telegram.errors import (
     BadRequest,
     ChatMigrated,
+    OutcomeUnknown,
     RateLimited,
     RetryAfter,
     TelegramError,
@@ -74,18 +75,28 @@ def test_500_raises_transient_error_with_the_exact_description(
     assert len(sandbox.calls(method="sendMessage")) == 1
 
 
-def test_a_timeout_raises_transient_error(
-    sandbox: Any, bot: Bot, telebot: TeleBot, reconfigure: Any
-) -> None:
+@pytest.mark.parametrize(
+    ("method", "expected", "call"),
+    [
+        # safe to repeat: the retry ends where the first call would have
+        ("getChat", TransientError, lambda telebot, user: telebot.get_chat(user)),
+        # the message may have gone out: not a TransientError, which would send it again
+        ("sendMessage", OutcomeUnknown, lambda telebot, user: telebot.send_message(user, "hi")),
+    ],
+)
+def test_a_read_timeout_raises_by_whether_the_call_is_safe_to_repeat(
+    sandbox: Any, bot: Bot, telebot: TeleBot, reconfigure: Any, method: str, expected: Any,
+    call: Any,
+) -> None:  # fmt: skip
     user = started_user(sandbox, bot)
     reconfigure(TELEGRAM_READ_TIMEOUT=0.2)
-    sandbox.fault("sendMessage", delay_ms=600, times=1)
+    sandbox.fault(method, delay_ms=600, times=1)
 
-    with pytest.raises(TransientError, match="Timeout"):
-        telebot.send_message(user, "hello")
+    with pytest.raises(expected, match="Timeout"):
+        call(telebot, user)
 
     # The sandbox logs the call once its delay is over; let it, before the next test resets it.
-    wait_until(lambda: sandbox.calls(method="sendMessage"), timeout=5)
+    wait_until(lambda: sandbox.calls(method=method), timeout=5)
 
 
 def test_an_unreachable_api_raises_transient_error_without_the_token_in_it(
