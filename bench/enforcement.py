@@ -430,28 +430,31 @@ class CpuMeter:
         self.stack = stack
         self.redis = redis_pid()
 
-    def _sample(self, backends: set[int]) -> dict[str, float]:
+    def _sample(self) -> dict[str, float]:
         sample = {
             name: sum(process_cpu(pid) for pid in tree(process.pid))
             for name, process in self.stack.processes.items()
         }
         sample["redis"] = process_cpu(self.redis)
-        sample["postgres"] = sum(process_cpu(pid) for pid in backends)
         sample["bench"] = process_cpu(os.getpid())
         sample["machine"] = machine_busy()[0]
         return sample
 
     def start(self) -> None:
-        self.backends = postgres_backends()
-        self.before = self._sample(self.backends)
+        self.before = self._sample()
+        self.backends = {pid: process_cpu(pid) for pid in postgres_backends()}
         self.started = time.monotonic()
 
     def stop(self) -> dict[str, float]:
         """Per part, the share of one core used (100 = one core busy all the time)."""
         elapsed = time.monotonic() - self.started
-        after = self._sample(self.backends | postgres_backends())
+        after = self._sample()
+        share = {name: 100 * (after[name] - self.before[name]) / elapsed for name in after}
         # A backend that appeared during the window counts from zero; one that left is lost.
-        return {name: 100 * (after[name] - self.before.get(name, 0.0)) / elapsed for name in after}
+        backends = postgres_backends()
+        used = sum(process_cpu(pid) - self.backends.get(pid, 0.0) for pid in backends)
+        share["postgres"] = 100 * used / elapsed
+        return share
 
 
 def probe_totals(probe_dir: Path) -> dict[str, list[float]]:
@@ -474,6 +477,12 @@ def probe_delta(before: dict[str, list[float]], after: dict[str, list[float]]) -
         kind: [a - b for a, b in zip(values, before.get(kind, [0.0] * len(values)), strict=True)]
         for kind, values in after.items()
     }
+
+
+def queue_length(queue: str) -> int:
+    out = subprocess.run(["redis-cli", "-n", "13", "llen", queue], check=True,
+                         capture_output=True, text=True).stdout  # fmt: skip
+    return int(out)
 
 
 def redis_stats() -> dict[str, int]:
@@ -518,6 +527,7 @@ def measure(
     cpu = meter.stop()
     for bot in bots:
         wait_for(lambda bot=bot: sb.webhook(bot)["pending_update_count"] == 0, 120, "delivery")
+    wait_for(lambda: queue_length("high") == 0, 300, "the high queue drained")
     time.sleep(3)  # the last jobs finish, the probe flushes
     expected = player.expected[expected_from:]
     counts = redis_stats()
