@@ -95,12 +95,12 @@ class Turn:
                 now = time.monotonic()
                 if first != head:
                     head, head_since = first, now
-                elif now - head_since > WAIT_SECONDS:
+                elif head is not None and now - head_since > WAIT_SECONDS:
                     # Only that id is removed: if it moved on meanwhile, nothing is.
                     client.lrem(self.key, 1, head)
                     logger.warning(
                         "ordering: update %s held %s for %.0fs; passed it",
-                        head.decode(), self.key, WAIT_SECONDS,
+                        int(head), self.key, WAIT_SECONDS,
                     )  # fmt: skip
         except redis.RedisError:
             logger.warning("ordering: Redis unavailable, update %s runs unordered", self.member)
