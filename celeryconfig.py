@@ -8,7 +8,7 @@ from __future__ import annotations
 from celery.schedules import crontab
 from kombu import Queue
 
-from gmbot.env import env, envint
+from gmbot.env import env, envbool, envint
 
 # The three priority queues (SPEC Architecture). Declared once; nothing creates others.
 HIGH = "high"  # a person is waiting: commands, callbacks, join requests, enforcement
@@ -44,7 +44,7 @@ worker_cancel_long_running_tasks_on_connection_loss = True
 task_soft_time_limit = envint("CELERY_TASK_SOFT_TIME_LIMIT", 60)
 task_time_limit = envint("CELERY_TASK_TIME_LIMIT", 90)
 worker_max_tasks_per_child = envint("CELERY_MAX_TASKS_PER_CHILD", 10000)
-worker_send_task_events = True  # Flower shows tasks live
+worker_send_task_events = envbool("CELERY_TASK_EVENTS", True)  # Flower shows tasks live
 
 # Celery's Django fix-up closes the database connection after every task unless this is set;
 # reconnecting costs more than the task itself for short jobs (measured ~200/s vs ~670/s).

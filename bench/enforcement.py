@@ -446,7 +446,8 @@ class CpuMeter:
         self.started = time.monotonic()
 
     def stop(self) -> dict[str, float]:
-        """Per part, the share of one core used (100 = one core busy all the time)."""
+        """Per part, the share of one core used (100 = one core busy all the time); and
+        "elapsed", the seconds measured."""
         elapsed = time.monotonic() - self.started
         after = self._sample()
         share = {name: 100 * (after[name] - self.before[name]) / elapsed for name in after}
@@ -454,6 +455,7 @@ class CpuMeter:
         backends = postgres_backends()
         used = sum(process_cpu(pid) - self.backends.get(pid, 0.0) for pid in backends)
         share["postgres"] = 100 * used / elapsed
+        share["elapsed"] = elapsed
         return share
 
 
@@ -524,11 +526,12 @@ def measure(
     probe_before = probe_totals(probe_dir)
     meter.start()
     n = play(player, rate, seconds, player.act)
-    cpu = meter.stop()
     for bot in bots:
         wait_for(lambda bot=bot: sb.webhook(bot)["pending_update_count"] == 0, 120, "delivery")
     wait_for(lambda: queue_length("high") == 0, 300, "the high queue drained")
     time.sleep(3)  # the last jobs finish, the probe flushes
+    # Until every update was handled: a run that falls behind is charged its whole backlog.
+    cpu = meter.stop()
     expected = player.expected[expected_from:]
     counts = redis_stats()
     return Window(
@@ -583,11 +586,12 @@ def report(window: Window) -> None:
     cpu = window.cpu
     parts = ("web", "worker_high", "worker_low", "sandbox", "redis", "postgres", "bench")
     ours = sum(cpu[name] for name in parts)
-    print("CPU, % of one core: " + ", ".join(f"{name} {cpu[name]:.0f}" for name in parts)
-          + f"; machine {cpu['machine']:.0f} of {100 * (os.cpu_count() or 1)}"
+    shares = ", ".join(f"{name} {cpu[name]:.0f}" for name in parts)
+    print(f"CPU over {cpu['elapsed']:.0f} s (the run and its drain), % of one core: {shares}"
+          f"; machine {cpu['machine']:.0f} of {100 * (os.cpu_count() or 1)}"
           f" (others {max(0.0, cpu['machine'] - ours):.0f}; Redis is shared)")  # fmt: skip
-    # % of a core is 10 ms of CPU per second.
-    per_second = window.updates / window.seconds
+    # % of a core is 10 ms of CPU per second (over the play and the drain that followed).
+    per_second = window.updates / cpu["elapsed"]
     in_job = 1000 * sum(v[4] for v in jobs.values()) / max(1, total_jobs)
     worker = 10 * cpu["worker_high"] / per_second
     print(f"CPU per update, ms: high worker {worker:.2f} (in the job {in_job:.2f}, Celery around "
@@ -635,6 +639,8 @@ def main() -> int:
     subprocess.run(["redis-cli", "-n", "13", "flushdb"], check=True, capture_output=True)
     manage(env, "migrate", "--verbosity", "0")
     stack = Stack(env, logs)
+    # A run stopped from outside (SIGTERM) still stops the stack it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     try:
         stack.start("sandbox", [sys.executable, "-m", "sandbox", "--host", "127.0.0.1",
                                 "--port", str(sandbox_port), "--settings",
@@ -726,7 +732,7 @@ def find_capacity(
     if held is None:
         print(f"capacity: not even {args.start} updates/min held with p95 ≤ {bound:g} ms")
     else:
-        cpu = ", ".join(f"{k} {v:.0f}" for k, v in held.cpu.items())
+        cpu = ", ".join(f"{k} {v:.0f}" for k, v in held.cpu.items() if k != "elapsed")
         print(f"capacity: {held.rate} updates/min held with p95 {held.p(95):.1f} ms "
               f"≤ {bound:g} ms (CPU, % of one core: {cpu})")  # fmt: skip
 
