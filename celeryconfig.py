@@ -44,7 +44,9 @@ worker_cancel_long_running_tasks_on_connection_loss = True
 task_soft_time_limit = envint("CELERY_TASK_SOFT_TIME_LIMIT", 60)
 task_time_limit = envint("CELERY_TASK_TIME_LIMIT", 90)
 worker_max_tasks_per_child = envint("CELERY_MAX_TASKS_PER_CHILD", 10000)
-worker_send_task_events = envbool("CELERY_TASK_EVENTS", True)  # Flower shows tasks live
+# Task events (Flower's live view of jobs) cost each job three messages to Redis, a tenth of the
+# `high` worker's CPU at 6,000 updates/min: the Procfile turns them on (-E) for normal and low.
+worker_send_task_events = envbool("CELERY_TASK_EVENTS", False)
 
 # Celery's Django fix-up closes the database connection after every task unless this is set;
 # reconnecting costs more than the task itself for short jobs (measured ~200/s vs ~670/s).
