@@ -9,7 +9,9 @@ Starts, on 127.0.0.1 only, the sandbox (its limits off: the product's own Redis 
 apply; with --api-latency-ms it answers every Bot API call that much later), and the Procfile's
 `web`, `worker_high` and `worker_low` lines (WORKER_HIGH_POOL, WORKER_HIGH_CONCURRENCY and the
 other variables they name apply), against a PostgreSQL database of its own (gmbot_bench_guard)
-and Redis db 13. `worker_high` runs with `-A bench._probe`: GMBot's app plus counters.
+and Redis db 13 (BENCH_DATABASE and BENCH_REDIS_DB name others, for a second run beside this
+one); the database is made afresh for every run, so its schema is this tree's own.
+`worker_high` runs with `-A bench._probe`: GMBot's app plus counters.
 
 Builds a world of `groups` groups (spread over `bots` bots; each bot has 5 channels of its own,
 a quarter of the groups require two) and 100 users per group; every group is protected by its
@@ -54,8 +56,9 @@ sys.path.insert(0, str(ROOT))
 from bench._stack import free_port, production_env  # noqa: E402
 from sandbox.client import Sandbox  # noqa: E402
 
-BENCH_DB = "gmbot_bench_guard"
-BENCH_REDIS = "redis://127.0.0.1:6379/13"
+BENCH_DB = os.environ.get("BENCH_DATABASE", "gmbot_bench_guard")
+REDIS_DB = os.environ.get("BENCH_REDIS_DB", "13")
+BENCH_REDIS = f"redis://127.0.0.1:6379/{REDIS_DB}"
 CHANNELS_PER_BOT = 5
 USERS_PER_GROUP = 100
 SUBSCRIBED_SHARE = 0.6
@@ -120,10 +123,13 @@ class Stack:
 
 
 def manage(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode:
+        raise SystemExit(f"bench: manage.py {args[0]} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
 
 
 def wait_for(predicate: Any, timeout: float, what: str) -> None:
@@ -482,13 +488,13 @@ def probe_delta(before: dict[str, list[float]], after: dict[str, list[float]]) -
 
 
 def queue_length(queue: str) -> int:
-    out = subprocess.run(["redis-cli", "-n", "13", "llen", queue], check=True,
+    out = subprocess.run(["redis-cli", "-n", REDIS_DB, "llen", queue], check=True,
                          capture_output=True, text=True).stdout  # fmt: skip
     return int(out)
 
 
 def redis_stats() -> dict[str, int]:
-    out = subprocess.run(["redis-cli", "-n", "13", "hgetall", "gmbot:guard:stats"], check=True,
+    out = subprocess.run(["redis-cli", "-n", REDIS_DB, "hgetall", "gmbot:guard:stats"], check=True,
                          capture_output=True, text=True).stdout.split()  # fmt: skip
     return dict(zip(out[::2], map(int, out[1::2]), strict=True))
 
@@ -516,7 +522,7 @@ def measure(
     sb: Sandbox, stack: Stack, player: Player, bots: list[str], rate: int, seconds: int,
     probe_dir: Path,
 ) -> Window:  # fmt: skip
-    subprocess.run(["redis-cli", "-n", "13", "del", "gmbot:guard:stats"], check=True,
+    subprocess.run(["redis-cli", "-n", REDIS_DB, "del", "gmbot:guard:stats"], check=True,
                    capture_output=True)  # fmt: skip
     first_call = sb.calls()[-1]["seq"]
     first_update = max(u["update_id"] for u in sb.updates())
@@ -635,8 +641,12 @@ def main() -> int:
     probe_dir.mkdir()
     sandbox_port, web_port = free_port(), free_port()
     env = bench_env(sandbox_port, web_port, probe_dir)
+    # A database left by another tree's run may hold another schema: start from an empty one.
     subprocess.run([str(ROOT / "bin" / "services.sh"), BENCH_DB], check=True)
-    subprocess.run(["redis-cli", "-n", "13", "flushdb"], check=True, capture_output=True)
+    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", BENCH_DB],
+                   check=True)  # fmt: skip
+    subprocess.run([str(ROOT / "bin" / "services.sh"), BENCH_DB], check=True)
+    subprocess.run(["redis-cli", "-n", REDIS_DB, "flushdb"], check=True, capture_output=True)
     manage(env, "migrate", "--verbosity", "0")
     stack = Stack(env, logs)
     # A run stopped from outside (SIGTERM) still stops the stack it started.
@@ -674,7 +684,7 @@ def main() -> int:
             sb.message(world.owner, group["id"], f"/protect {names}")
         wait_for(lambda: sum("Protection is active" in c["params"].get("text", "")
                              for c in sb.calls(method="sendMessage")) == args.groups,
-                 120, "protection of every group")  # fmt: skip
+                 120 + args.groups, "protection of every group")  # fmt: skip
         player = Player(sb, world)
         first = args.start if args.find_capacity else args.rate
         if args.warmup:
@@ -686,6 +696,7 @@ def main() -> int:
             for bot in bots:
                 wait_for(lambda bot=bot: sb.webhook(bot)["pending_update_count"] == 0, 120,
                          "delivery")  # fmt: skip
+            wait_for(lambda: queue_length("high") == 0, 300, "the high queue drained")
         if not args.find_capacity:
             print(f"bench: {args.rate} updates/min for {args.seconds} s …", flush=True)
             window = measure(sb, stack, player, bots, args.rate, args.seconds, probe_dir)
