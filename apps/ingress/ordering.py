@@ -15,7 +15,8 @@ Nothing holds a chat for long:
   (milliseconds; a second or two at Telegram's worst latency) and far below Celery's hard limit.
 - A job that fails leaves the line at once: its retry, after a countdown, runs whenever it runs.
 - An update in no line (no chat, e.g. an inline button's callback; queued while Redis was down,
-  or by a path that does not order) runs at once. Without Redis a job runs at once too.
+  or through another broker than the dedup Redis, whose claim and publish are two steps and
+  put nothing in a line) runs at once. Without Redis a job runs at once too.
 A line's key expires with the update's dedup key, so a line left behind by a lost job goes away.
 """
 
