@@ -35,6 +35,7 @@ from apps.telegram.errors import BadRequest, Unreachable
 logger = logging.getLogger(__name__)
 
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
+UNREAD = object()  # record_member(recorded=...): the caller did not read the cache
 MUTED = ChatPermissions(
     can_send_messages=False, can_send_audios=False, can_send_documents=False,
     can_send_photos=False, can_send_videos=False, can_send_video_notes=False,
@@ -51,16 +52,17 @@ def record_member(
     *,
     active: bool = False,
     seen: bool = True,
-    recorded: str | None = None,
+    recorded: object = UNREAD,
 ) -> None:
     """Upsert what the guard decided about a member, and (when `seen`: a message, a join, a
     press) that the member was seen now. One statement each, no lock held.
 
     `active`: the member just wrote. Such a refresh of an unchanged status is written at most
     once per cache.SEEN_SECONDS: a busy group's chatter is not a stream of database writes.
-    `recorded`: the status cache.sender_state found for the member (so it is not read again)."""
+    `recorded`: the status cache.sender_state found for the member, None for none (so it is not
+    read again)."""
     if active:
-        if recorded is None:
+        if recorded is UNREAD:
             recorded = cache.recorded_status(group.bot_id, group.chat_id, user_id)
         if recorded == status:
             return
