@@ -8,7 +8,7 @@ from __future__ import annotations
 from celery.schedules import crontab
 from kombu import Queue
 
-from gmbot.env import env, envint
+from gmbot.env import env, envbool, envint
 
 # The three priority queues (SPEC Architecture). Declared once; nothing creates others.
 HIGH = "high"  # a person is waiting: commands, callbacks, join requests, enforcement
@@ -66,7 +66,9 @@ broker_transport_options = {
 # timeout, then the queue's backlog, for which an hour is allowed).
 DONE_MARK_SECONDS = VISIBILITY_TIMEOUT + 3600
 worker_max_tasks_per_child = envint("CELERY_MAX_TASKS_PER_CHILD", 10000)
-worker_send_task_events = True  # Flower shows tasks live
+# Task events (Flower's live view of jobs) cost each job three messages to Redis, a tenth of the
+# `high` worker's CPU at 6,000 updates/min: the Procfile turns them on (-E) for normal and low.
+worker_send_task_events = envbool("CELERY_TASK_EVENTS", False)
 
 # Celery's Django fix-up closes the database connection after every task unless this is set;
 # reconnecting costs more than the task itself for short jobs (measured ~200/s vs ~670/s).

@@ -1,17 +1,31 @@
 #!/usr/bin/env python3
-"""Enforcement latency under load, the whole stack as `make up` runs it (issue: GroupGuard).
+"""Enforcement latency and capacity under load, the whole stack as the Procfile runs it.
 
     python bench/enforcement.py [--seconds 120] [--rate 1000] [--warmup 60] [--mix ...]
+                                [--api-latency-ms 0] [--groups 20] [--bots 1]
+    python bench/enforcement.py --find-capacity [--start 2000] [--step 2000] [--bound-ms B]
 
 Starts, on 127.0.0.1 only, the sandbox (its limits off: the product's own Redis budgets still
-apply), gunicorn (web) and the `high` and `low` workers from the Procfile, against a PostgreSQL
-database of its own (gmbot_bench_guard) and Redis db 13. Builds a world of 20 groups, 5 channels
-and 2,000 users; every group is protected by its owner's /protect through the webhook. Then plays
-`rate` updates per minute for `seconds` (after `warmup` seconds of subscriber chat): messages
-from subscribers and non-subscribers, joins, verify presses and channel leaves. Prints p50/p95/p99
-of the time from the webhook POST (the first one of the action's updates) to the sandbox receiving
-the resulting restrictChatMember or deleteMessage call, and the same from the action itself; the
-verification cache hit rate; Bot API calls per update. Stops by itself.
+apply; with --api-latency-ms it answers every Bot API call that much later), and the Procfile's
+`web`, `worker_high` and `worker_low` lines (WORKER_HIGH_POOL, WORKER_HIGH_CONCURRENCY and the
+other variables they name apply), against a PostgreSQL database of its own (gmbot_bench_guard)
+and Redis db 13 (BENCH_DATABASE and BENCH_REDIS_DB name others, for a second run beside this
+one); the database is made afresh for every run, so its schema is this tree's own.
+`worker_high` runs with `-A bench._probe`: GMBot's app plus counters.
+
+Builds a world of `groups` groups (spread over `bots` bots; each bot has 5 channels of its own,
+a quarter of the groups require two) and 100 users per group; every group is protected by its
+owner's /protect through the webhook. Then plays `rate` updates per minute for `seconds` (after
+`warmup` seconds of subscriber chat): messages from subscribers and non-subscribers, joins,
+verify presses and channel leaves. Prints p50/p95/p99 of the time from the webhook POST (the
+first one of the action's updates) to the sandbox answering the resulting restrictChatMember or
+deleteMessage call, and the same from the action itself; the cache hit rate; Bot API calls,
+database queries and Redis round trips per update; the CPU each process used.
+
+--find-capacity plays `seconds` at `start`, `start + step`, … updates per minute (one world, one
+warm-up) until the p95 passes `bound-ms` (default: 50 ms, or three calls' worth of
+--api-latency-ms if more) or an expected call goes missing, and reports the highest rate held
+with the CPU split of every step. Stops by itself.
 """
 
 from __future__ import annotations
@@ -20,13 +34,19 @@ import argparse
 import json
 import os
 import random
+import re
+import shlex
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,24 +56,45 @@ sys.path.insert(0, str(ROOT))
 from bench._stack import free_port, production_env  # noqa: E402
 from sandbox.client import Sandbox  # noqa: E402
 
-BENCH_DB = "gmbot_bench_guard"
-BENCH_REDIS = "redis://127.0.0.1:6379/13"
-TOKEN = "7888888888:bench-guard-token-sandbox-only"  # noqa: S105 - sandbox only
-BOT = "bench_guard_bot"
-GROUPS, CHANNELS, USERS = 20, 5, 2000
+BENCH_DB = os.environ.get("BENCH_DATABASE", "gmbot_bench_guard")
+REDIS_DB = os.environ.get("BENCH_REDIS_DB", "13")
+BENCH_REDIS = f"redis://127.0.0.1:6379/{REDIS_DB}"
+CHANNELS_PER_BOT = 5
+USERS_PER_GROUP = 100
 SUBSCRIBED_SHARE = 0.6
 # The action mix (shares of all actions), overridable with --mix. In a protected group most
 # messages come from members who are subscribed; the rest are the events enforcement is for.
 MIX = {"subscriber": 0.7, "non_subscriber": 0.1, "join": 0.1, "verify": 0.05, "leave": 0.05}
+# Processes whose CPU is reported, by Procfile name (plus the sandbox, Redis, PostgreSQL, us).
+PROCFILE_LINES = ("web", "worker_high", "worker_low")
+
+Expected = tuple[str, int, int, float, list[int]]  # method, chat, key, action time, update ids
 
 
-def bench_env(sandbox_port: int, web_port: int) -> dict[str, str]:
-    return production_env(
+def bench_env(sandbox_port: int, web_port: int, probe_dir: Path) -> dict[str, str]:
+    env = production_env(
         BENCH_DB,
         BENCH_REDIS,
         TELEGRAM_API_URL=f"http://127.0.0.1:{sandbox_port}",
         WEB_BIND=f"127.0.0.1:{web_port}",
+        BENCH_PROBE_DIR=str(probe_dir),
     )
+    # BENCH_WORKER_LOGLEVEL=INFO logs every task's run time in the workers' logs.
+    env["LOG_LEVEL"] = os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING")
+    return env
+
+
+def procfile_command(name: str, env: dict[str, str], app: str | None = None) -> list[str]:
+    """The Procfile's line for `name`, its ${VAR:-default}s expanded from `env`, run with this
+    interpreter; `app` replaces the Celery app given with -A."""
+    line = next(
+        line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith(f"{name}:")
+    )
+    text = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: env.get(m[1]) or m[2], line.split(":", 1)[1])
+    words = shlex.split(text)
+    if app is not None:
+        words[words.index("-A") + 1] = app
+    return [sys.executable, "-m", *words]
 
 
 class Stack:
@@ -62,19 +103,19 @@ class Stack:
     def __init__(self, env: dict[str, str], logs: Path) -> None:
         self.env = env
         self.logs = logs
-        self.processes: list[subprocess.Popen[bytes]] = []
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str, command: list[str]) -> None:
         log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 - lives as long as the process
-        self.processes.append(
-            subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes[name] = subprocess.Popen(
+            command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
 
     def stop(self) -> None:
-        for process in self.processes:
+        for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for process in self.processes:
+        for process in self.processes.values():
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -82,10 +123,13 @@ class Stack:
 
 
 def manage(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode:
+        raise SystemExit(f"bench: manage.py {args[0]} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
 
 
 def wait_for(predicate: Any, timeout: float, what: str) -> None:
@@ -100,66 +144,98 @@ def wait_for(predicate: Any, timeout: float, what: str) -> None:
     raise SystemExit(f"bench: {what} not ready after {timeout}s")
 
 
-def build_world(sb: Sandbox) -> dict[str, Any]:
-    """Groups, channels and members, made before the webhook is set (so history, not updates)."""
-    owner = sb.create_user("Owner", username="bench_owner")["id"]
-    channels = []
-    for n in range(CHANNELS):
-        chat = sb.create_chat("channel", title=f"Channel {n}", username=f"bench_ch{n}",
-                              owner_id=owner)  # fmt: skip
-        sb.add_bot(BOT, chat["id"], status="administrator")
-        channels.append(chat["id"])
-    groups = []
-    for n in range(GROUPS):
-        chat = sb.create_chat("supergroup", title=f"Group {n}", owner_id=owner)
-        sb.add_bot(BOT, chat["id"], status="administrator",
+# ---- the world ----------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    owner: int
+    bots: list[str]
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    members: list[dict[str, Any]] = field(default_factory=list)
+    joiners: list[dict[str, Any]] = field(default_factory=list)
+
+
+def bot_token(n: int) -> str:
+    return f"{7888888888 + n}:bench-guard-token-sandbox-only"
+
+
+def bot_name(n: int) -> str:
+    return "bench_guard_bot" if n == 0 else f"bench_guard{n}_bot"
+
+
+def build_world(url: str, n_groups: int, n_bots: int) -> World:
+    """Groups, channels and members, made before the webhook is set (so history, not updates).
+    Each bot has channels of its own, so a channel leave concerns one bot, as in one guard."""
+    sb = Sandbox(url, timeout=30)
+    world = World(sb.create_user("Owner", username="bench_owner")["id"],
+                  [bot_name(n) for n in range(n_bots)])  # fmt: skip
+    channels: dict[str, list[int]] = {}
+    for b, bot in enumerate(world.bots):
+        channels[bot] = []
+        for n in range(CHANNELS_PER_BOT):
+            chat = sb.create_chat("channel", title=f"Channel {b}.{n}",
+                                  username=f"bench_ch{b}_{n}", owner_id=world.owner)  # fmt: skip
+            sb.add_bot(bot, chat["id"], status="administrator")
+            channels[bot].append(chat["id"])
+    for n in range(n_groups):
+        bot = world.bots[n % n_bots]
+        k = n // n_bots  # the group's place among its bot's groups
+        chat = sb.create_chat("supergroup", title=f"Group {n}", owner_id=world.owner)
+        sb.add_bot(bot, chat["id"], status="administrator",
                    can_delete_messages=True, can_restrict_members=True)  # fmt: skip
-        # The first five groups require two channels; the others one.
-        required = [n % CHANNELS] + ([(n + 1) % CHANNELS] if n < CHANNELS else [])
-        groups.append({"id": chat["id"], "channels": [channels[i] for i in required]})
+        # A quarter of the groups (the first five of every twenty) require two channels.
+        own = channels[bot]
+        required = [own[k % CHANNELS_PER_BOT]]
+        if k % 20 < 5:
+            required.append(own[(k + 1) % CHANNELS_PER_BOT])
+        world.groups.append({"id": chat["id"], "bot": bot, "channels": required})
     rng = random.Random(7)
-    members: list[dict[str, Any]] = []
-    joiners: list[dict[str, Any]] = []
-    for n in range(USERS):
-        user = sb.create_user(f"U{n}")["id"]
-        group = groups[n % GROUPS]
-        subscribed = rng.random() < SUBSCRIBED_SHARE
+    users = n_groups * USERS_PER_GROUP
+    plan = [(n, world.groups[n % n_groups], rng.random() < SUBSCRIBED_SHARE) for n in range(users)]
+    local = threading.local()
+
+    def make(entry: tuple[int, dict[str, Any], bool]) -> dict[str, Any]:
+        n, group, subscribed = entry
+        if not hasattr(local, "sb"):
+            local.sb = Sandbox(url, timeout=30)
+        user = local.sb.create_user(f"U{n}")["id"]
         if subscribed:
             for channel in group["channels"]:
-                sb.set_member(channel, user, "member")
-        person = {"id": user, "group": group, "subscribed": subscribed}
-        if n < USERS * 0.7:
-            sb.set_member(group["id"], user, "member")
-            members.append(person)
-        else:
-            joiners.append(person)
-    return {"owner": owner, "channels": channels, "groups": groups, "members": members,
-            "joiners": joiners}  # fmt: skip
+                local.sb.set_member(channel, user, "member")
+        if n < users * 0.7:
+            local.sb.set_member(group["id"], user, "member")
+        return {"id": user, "group": group, "subscribed": subscribed, "n": n}
+
+    with ThreadPoolExecutor(8) as pool:
+        for person in pool.map(make, plan):
+            (world.members if person["n"] < users * 0.7 else world.joiners).append(person)
+    return world
 
 
 class Player:
     """Plays the actions and remembers when each one that expects an enforcement call ran."""
 
-    def __init__(self, sb: Sandbox, world: dict[str, Any]) -> None:
+    def __init__(self, sb: Sandbox, world: World) -> None:
         self.sb = sb
         self.rng = random.Random(11)
-        self.subscribers = [p for p in world["members"] if p["subscribed"]]
+        self.subscribers = [p for p in world.members if p["subscribed"]]
         # Group chat is uneven: a few members write most messages. Zipf-like weights over the
         # subscribers (in a random order) model that; uniform picks would make almost every
         # message someone's first and understate what a membership cache is for.
         self.rng.shuffle(self.subscribers)
         self.activity = [1 / (rank + 1) ** 1.1 for rank in range(len(self.subscribers))]
-        self.writers = [p for p in world["members"] if not p["subscribed"]]
-        self.joiners = list(world["joiners"])
+        self.writers = [p for p in world.members if not p["subscribed"]]
+        self.joiners = list(world.joiners)
         self.muted: dict[int, dict[str, Any]] = {}
         self.warnings: dict[int, int] = {}  # user → message id of the warning sent
         self.calls_seen = 0
-        # (method, chat, key, when the action started, the update ids it produced)
-        self.expected: list[tuple[str, int, int, float, list[int]]] = []
+        self.expected: list[Expected] = []
         self.done: dict[str, int] = dict.fromkeys(MIX, 0)
+        self.ran_dry: set[str] = set()  # kinds played as subscriber messages for want of people
 
     def refresh_warnings(self) -> None:
-        for call in self.sb.calls(bot=BOT, method="sendMessage", since=self.calls_seen):
+        for call in self.sb.calls(method="sendMessage", since=self.calls_seen):
             self.calls_seen = max(self.calls_seen, call["seq"])
             markup = call["params"].get("reply_markup") or {}
             for row in markup.get("inline_keyboard", []):
@@ -184,6 +260,7 @@ class Player:
 
     def non_subscriber(self) -> dict[str, Any]:
         if not self.writers:
+            self.ran_dry.add("non_subscriber")
             return self.subscriber()
         person = self.writers.pop(self.rng.randrange(len(self.writers)))
         started = time.time()
@@ -198,6 +275,7 @@ class Player:
 
     def join(self) -> dict[str, Any]:
         if not self.joiners:
+            self.ran_dry.add("join")
             return self.subscriber()
         person = self.joiners.pop()
         started = time.time()
@@ -222,7 +300,8 @@ class Player:
         for channel in person["group"]["channels"]:
             self.sb.set_member(channel, person["id"], "member")
         started = time.time()
-        answer = self.sb.press(person["id"], person["group"]["id"], self.warnings.pop(person["id"]))
+        answer = self.sb.press(person["id"], person["group"]["id"], self.warnings.pop(person["id"]),
+                               bot=person["group"]["bot"])  # fmt: skip
         self.expected.append(
             ("restrictChatMember", person["group"]["id"], person["id"], started,
              answer["update_ids"])
@@ -244,9 +323,10 @@ class Player:
         return answer
 
 
-def play(player: Player, rate: int, seconds: float, action: Any) -> int:
+def play(player: Player, rate: int, seconds: float, action: Any) -> tuple[int, int]:
     """Run `action` (returning the updates it produced) at `rate` updates a minute; returns how
-    many actions ran. A join, say, is two updates: the pace follows updates, not actions."""
+    many actions ran and the updates they produced. A join, say, is two updates: the pace follows
+    updates, not actions (the bot's own restrictions, reported back, come on top)."""
     interval = 60.0 / rate
     start = time.monotonic()
     n = produced = 0
@@ -257,26 +337,27 @@ def play(player: Player, rate: int, seconds: float, action: Any) -> int:
         if n % 50 == 0:
             player.refresh_warnings()
         time.sleep(max(0.0, start + produced * interval - time.monotonic()))
-    return n
+    return n, produced
 
+
+# ---- what a window of the run measured ----------------------------------------------------------
 
 Latency = tuple[float, float, float]  # POST → call, of which POST → answered; action → call
 
 
-def latencies(
-    sb: Sandbox, expected: list[tuple[str, int, int, float, list[int]]], since: int
-) -> list[Latency]:
+def latencies(sb: Sandbox, bots: list[str], expected: list[Expected], since: int) -> list[Latency]:
     """For each expected call seen: the time from the first webhook POST of the action's updates
     (what the issue measures) to the call, the share of it until the web process answered (the
     update queued), and the time from the action itself (adds the sandbox's own delivery)."""
     posted: dict[int, tuple[float, float]] = {}  # update id → (POST sent, answered)
-    for attempt in sb.webhook(BOT)["attempts"]:
-        if attempt["error"] is None and attempt["update_id"] not in posted:
-            sent = attempt["time"] - attempt["duration_ms"] / 1000
-            posted[attempt["update_id"]] = (sent, attempt["time"])
+    for bot in bots:
+        for attempt in sb.webhook(bot)["attempts"]:
+            if attempt["error"] is None and attempt["update_id"] not in posted:
+                sent = attempt["time"] - attempt["duration_ms"] / 1000
+                posted[attempt["update_id"]] = (sent, attempt["time"])
     seen: dict[tuple[str, int, int], list[float]] = {}
     for method in ("deleteMessage", "restrictChatMember"):
-        for call in sb.calls(bot=BOT, method=method, since=since):
+        for call in sb.calls(method=method, since=since):
             params = call["params"]
             key = int(params["message_id"] if method == "deleteMessage" else params["user_id"])
             seen.setdefault((method, int(params["chat_id"]), key), []).append(call["time"])
@@ -295,6 +376,242 @@ def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if values else 0.0
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()  # after "pid (comm) "; comm may hold spaces
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds of a process: its own, and its waited-for children's that have exited."""
+    fields = _stat(pid)
+    return sum(int(value) for value in fields[11:15]) / CLOCK_TICKS if fields else 0.0
+
+
+def tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))):
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the machine since boot, every core together."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) / CLOCK_TICKS, sum(values[:8]) / CLOCK_TICKS
+
+
+def redis_pid() -> int:
+    out = subprocess.run(["redis-cli", "info", "server"], check=True, capture_output=True,
+                         text=True).stdout  # fmt: skip
+    return int(re.search(r"process_id:(\d+)", out)[1])  # type: ignore[index]
+
+
+def postgres_backends() -> set[int]:
+    """The PostgreSQL backends serving the benchmark's database (web, workers)."""
+    out = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", BENCH_DB, "-Atc",
+         "select pid from pg_stat_activity where datname = current_database() "
+         "and pid <> pg_backend_pid()"],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    return {int(pid) for pid in out.split()}
+
+
+class CpuMeter:
+    """CPU seconds used by each part of the stack between `start()` and `stop()`."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.redis = redis_pid()
+
+    def _sample(self) -> dict[str, float]:
+        sample = {
+            name: sum(process_cpu(pid) for pid in tree(process.pid))
+            for name, process in self.stack.processes.items()
+        }
+        sample["redis"] = process_cpu(self.redis)
+        sample["bench"] = process_cpu(os.getpid())
+        sample["machine"] = machine_busy()[0]
+        return sample
+
+    def start(self) -> None:
+        self.before = self._sample()
+        self.backends = {pid: process_cpu(pid) for pid in postgres_backends()}
+        self.started = time.monotonic()
+
+    def stop(self) -> dict[str, float]:
+        """Per part, the share of one core used (100 = one core busy all the time); and
+        "elapsed", the seconds measured."""
+        elapsed = time.monotonic() - self.started
+        after = self._sample()
+        share = {name: 100 * (after[name] - self.before[name]) / elapsed for name in after}
+        # A backend that appeared during the window counts from zero; one that left is lost.
+        backends = postgres_backends()
+        used = sum(process_cpu(pid) - self.backends.get(pid, 0.0) for pid in backends)
+        share["postgres"] = 100 * used / elapsed
+        share["elapsed"] = elapsed
+        return share
+
+
+def probe_totals(probe_dir: Path) -> dict[str, list[float]]:
+    """The high worker's counters, summed over its processes (see bench/_probe.py)."""
+    totals: dict[str, list[float]] = {}
+    for path in probe_dir.glob("probe-*.json"):
+        try:
+            data = json.loads(path.read_text())
+        except ValueError:
+            continue  # caught mid-write; the half-second flush makes this rare
+        for kind, values in data.items():
+            sums = totals.setdefault(kind, [0.0] * len(values))
+            for i, value in enumerate(values):
+                sums[i] += value
+    return totals
+
+
+def probe_delta(before: dict[str, list[float]], after: dict[str, list[float]]) -> dict[str, Any]:
+    return {
+        kind: [a - b for a, b in zip(values, before.get(kind, [0.0] * len(values)), strict=True)]
+        for kind, values in after.items()
+    }
+
+
+def queue_length(queue: str) -> int:
+    out = subprocess.run(["redis-cli", "-n", REDIS_DB, "llen", queue], check=True,
+                         capture_output=True, text=True).stdout  # fmt: skip
+    return int(out)
+
+
+def redis_stats() -> dict[str, int]:
+    out = subprocess.run(["redis-cli", "-n", REDIS_DB, "hgetall", "gmbot:guard:stats"], check=True,
+                         capture_output=True, text=True).stdout.split()  # fmt: skip
+    return dict(zip(out[::2], map(int, out[1::2]), strict=True))
+
+
+@dataclass
+class Window:
+    rate: int
+    seconds: float
+    actions: int
+    produced: int  # updates the actions produced, the ones the rate counts
+    done: dict[str, int]
+    expected: int
+    found: list[Latency]
+    updates: int
+    calls: list[dict[str, Any]]
+    hits: int
+    misses: int
+    cpu: dict[str, float]
+    probe: dict[str, list[float]]
+
+    def p(self, q: int, part: int = 0) -> float:
+        return percentile([latency[part] for latency in self.found], q)
+
+
+def measure(
+    sb: Sandbox, stack: Stack, player: Player, bots: list[str], rate: int, seconds: int,
+    probe_dir: Path,
+) -> Window:  # fmt: skip
+    subprocess.run(["redis-cli", "-n", REDIS_DB, "del", "gmbot:guard:stats"], check=True,
+                   capture_output=True)  # fmt: skip
+    first_call = sb.calls()[-1]["seq"]
+    first_update = max(u["update_id"] for u in sb.updates())
+    expected_from = len(player.expected)
+    player.done = dict.fromkeys(MIX, 0)
+    meter = CpuMeter(stack)
+    probe_before = probe_totals(probe_dir)
+    meter.start()
+    n, produced = play(player, rate, seconds, player.act)
+    for bot in bots:
+        wait_for(lambda bot=bot: sb.webhook(bot)["pending_update_count"] == 0, 120, "delivery")
+    wait_for(lambda: queue_length("high") == 0, 300, "the high queue drained")
+    time.sleep(3)  # the last jobs finish, the probe flushes
+    # Until every update was handled: a run that falls behind is charged its whole backlog.
+    cpu = meter.stop()
+    expected = player.expected[expected_from:]
+    counts = redis_stats()
+    return Window(
+        rate=rate,
+        seconds=seconds,
+        actions=n,
+        produced=produced,
+        done=dict(player.done),
+        expected=len(expected),
+        found=latencies(sb, bots, expected, first_call),
+        updates=len(sb.updates(since=first_update)),
+        calls=sb.calls(since=first_call),
+        hits=counts.get("hits", 0),
+        misses=counts.get("misses", 0),
+        cpu=cpu,
+        probe=probe_delta(probe_before, probe_totals(probe_dir)),
+    )
+
+
+def report(window: Window) -> None:
+    done = ", ".join(f"{k} {v}" for k, v in window.done.items())
+    # On a loaded machine the player itself may fall short of the rate asked: say so.
+    offered = 60 * window.produced / window.seconds
+    print(f"actions: {window.actions} ({done}); offered {offered:.0f} updates/min "
+          f"of {window.rate} asked")  # fmt: skip
+    if offered < 0.95 * window.rate:
+        print("bench: the player fell short of the rate: the machine is too busy for this figure")
+    print(f"enforcement calls expected {window.expected}, seen {len(window.found)}")
+    for label, part in (
+        ("webhook POST → restrict/delete", 0),
+        ("  of which POST → answered (queued)", 1),
+        ("action → restrict/delete (+ sandbox delivery)", 2),
+    ):
+        values = [latency[part] for latency in window.found]
+        print(f"latency {label} (ms): p50 {percentile(values, 50):.1f}  "
+              f"p95 {percentile(values, 95):.1f}  p99 {percentile(values, 99):.1f}  "
+              f"max {max(values, default=0):.1f}")  # fmt: skip
+    hits, misses = window.hits, window.misses
+    print(f"cache: hits {hits}, misses {misses}, hit rate "
+          f"{100 * hits / max(1, hits + misses):.1f}%")  # fmt: skip
+    refused = Counter(f"{c['method']} {c['status']}" for c in window.calls if c["status"] != 200)
+    print(f"updates {window.updates}, Bot API calls {len(window.calls)} "
+          f"({sum(refused.values())} not ok{': ' if refused else ''}"
+          f"{', '.join(f'{k} x{v}' for k, v in refused.most_common())}), "
+          f"calls per update {len(window.calls) / max(1, window.updates):.2f}")  # fmt: skip
+    jobs = {kind: v for kind, v in window.probe.items() if kind != "process" and v[0]}
+    print("high worker, per job:  kind            jobs  DB queries  Redis round trips  wall ms"
+          "  CPU ms")  # fmt: skip
+    for kind, (count, queries, round_trips, seconds, cpu_s) in sorted(jobs.items()):
+        print(f"{'':22}{kind:15} {count:5.0f}  {queries / count:10.2f}  {round_trips / count:17.2f}"
+              f"  {1000 * seconds / count:7.1f}  {1000 * cpu_s / count:6.2f}")  # fmt: skip
+    total_jobs = sum(v[0] for v in jobs.values())
+    in_jobs = sum(v[2] for v in jobs.values())
+    process = window.probe.get("process", [0, 0, 0, 0, 0])[2]
+    print(f"Redis round trips per update: {in_jobs / max(1, total_jobs):.2f} in the job, "
+          f"{(process - in_jobs) / max(1, total_jobs):.2f} Celery's own (fetch, ack, events) "
+          "in the high worker, 1 at the webhook")  # fmt: skip
+    cpu = window.cpu
+    parts = ("web", "worker_high", "worker_low", "sandbox", "redis", "postgres", "bench")
+    ours = sum(cpu[name] for name in parts)
+    shares = ", ".join(f"{name} {cpu[name]:.0f}" for name in parts)
+    print(f"CPU over {cpu['elapsed']:.0f} s (the run and its drain), % of one core: {shares}"
+          f"; machine {cpu['machine']:.0f} of {100 * (os.cpu_count() or 1)}"
+          f" (others {max(0.0, cpu['machine'] - ours):.0f}; Redis is shared)")  # fmt: skip
+    # % of a core is 10 ms of CPU per second (over the play and the drain that followed).
+    per_second = window.updates / cpu["elapsed"]
+    in_job = 1000 * sum(v[4] for v in jobs.values()) / max(1, total_jobs)
+    worker = 10 * cpu["worker_high"] / per_second
+    print(f"CPU per update, ms: high worker {worker:.2f} (in the job {in_job:.2f}, Celery around "
+          f"it {worker - in_job:.2f}), all of the stack {10 * ours / per_second:.2f}")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=120)
@@ -307,97 +624,102 @@ def main() -> int:
         default=",".join(f"{kind}={share}" for kind, share in MIX.items()),
         help="shares of actions, e.g. subscriber=0.35,non_subscriber=0.25,join=0.2,...",
     )
+    parser.add_argument("--api-latency-ms", type=float, default=0.0,
+                        help="the sandbox answers every Bot API call this much later")  # fmt: skip
+    parser.add_argument("--groups", type=int, default=20)
+    parser.add_argument("--bots", type=int, default=1)
+    parser.add_argument("--find-capacity", action="store_true",
+                        help="step the rate up until the p95 passes --bound-ms")  # fmt: skip
+    parser.add_argument("--start", type=int, default=2000, help="--find-capacity: first rate")
+    parser.add_argument("--step", type=int, default=2000, help="--find-capacity: rate step")
+    parser.add_argument("--bound-ms", type=float, help="--find-capacity: the p95 bound")
     args = parser.parse_args()
     shares = dict(item.split("=") for item in args.mix.split(","))
     if set(shares) != set(MIX):
         parser.error(f"--mix needs a share for each of {', '.join(MIX)}")
     MIX.update({kind: float(share) for kind, share in shares.items()})
-    if not shutil.which("redis-cli"):
-        raise SystemExit("bench: redis-cli not found")
-    sandbox_port, web_port = free_port(), free_port()
-    env = bench_env(sandbox_port, web_port)
-    subprocess.run([str(ROOT / "bin" / "services.sh"), BENCH_DB], check=True)
-    subprocess.run(["redis-cli", "-n", "13", "flushdb"], check=True, capture_output=True)
-    manage(env, "migrate", "--verbosity", "0")
+    if args.groups < args.bots:
+        parser.error("--groups must be at least --bots")
+    bound = args.bound_ms or max(50.0, 3 * args.api_latency_ms)
+    for tool in ("redis-cli", "psql"):
+        if not shutil.which(tool):
+            raise SystemExit(f"bench: {tool} not found")
     logs = Path(tempfile.mkdtemp(prefix="bench-guard-"))
+    probe_dir = logs / "probe"
+    probe_dir.mkdir()
+    sandbox_port, web_port = free_port(), free_port()
+    env = bench_env(sandbox_port, web_port, probe_dir)
+    # A database left by another tree's run may hold another schema: start from an empty one.
+    subprocess.run([str(ROOT / "bin" / "services.sh"), BENCH_DB], check=True)
+    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", BENCH_DB],
+                   check=True)  # fmt: skip
+    subprocess.run([str(ROOT / "bin" / "services.sh"), BENCH_DB], check=True)
+    subprocess.run(["redis-cli", "-n", REDIS_DB, "flushdb"], check=True, capture_output=True)
+    manage(env, "migrate", "--verbosity", "0")
     stack = Stack(env, logs)
+    # A run stopped from outside (SIGTERM) still stops the stack it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     try:
         stack.start("sandbox", [sys.executable, "-m", "sandbox", "--host", "127.0.0.1",
                                 "--port", str(sandbox_port), "--settings",
                                 json.dumps({"enabled": False})])  # fmt: skip
-        sb = Sandbox(f"http://127.0.0.1:{sandbox_port}", timeout=30)
+        url = f"http://127.0.0.1:{sandbox_port}"
+        sb = Sandbox(url, timeout=30)
         wait_for(sb.health, 30, "sandbox")
-        sb.create_bot(TOKEN, BOT)
-        manage(env, "addbot", "--token", "-", stdin=TOKEN + "\n")
-        print(f"bench: building {GROUPS} groups, {CHANNELS} channels, {USERS} users …", flush=True)
-        world = build_world(sb)
-        # BENCH_WORKER_LOGLEVEL=INFO logs every task's run time in the workers' logs.
-        loglevel = os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING")
-        celery = [sys.executable, "-m", "celery", "-A", "gmbot", "worker", "--loglevel", loglevel]
-        stack.start("web", [sys.executable, "-m", "gunicorn", "gmbot.wsgi:application",
-                            "--config", "gunicorn.conf.py"])  # fmt: skip
-        stack.start("worker_high", [*celery, "-Q", "high", "-n", "high@bench", "--concurrency",
-                                    os.environ.get("WORKER_HIGH_CONCURRENCY", "4")])  # fmt: skip
-        stack.start("worker_low", [*celery, "-Q", "low", "-n", "low@bench", "--concurrency", "1"])
+        bots = [bot_name(n) for n in range(args.bots)]
+        for n, bot in enumerate(bots):
+            sb.create_bot(bot_token(n), bot)
+        if args.api_latency_ms:
+            sb.fault("*", delay_ms=args.api_latency_ms)
+        for n in range(args.bots):
+            manage(env, "addbot", "--token", "-", stdin=bot_token(n) + "\n")
+        print(f"bench: building {args.groups} groups ({args.bots} bot(s)), "
+              f"{CHANNELS_PER_BOT * args.bots} channels, {USERS_PER_GROUP * args.groups} users; "
+              f"Bot API latency {args.api_latency_ms:g} ms …", flush=True)  # fmt: skip
+        world = build_world(url, args.groups, args.bots)
+        stack.start("web", procfile_command("web", env))
+        high = procfile_command("worker_high", env, app="bench._probe")
+        stack.start("worker_high", high)
+        stack.start("worker_low", procfile_command("worker_low", env))
+        print("bench: worker_high: " + shlex.join(high[2:]))
         wait_for(lambda: urlopen_ok(f"http://127.0.0.1:{web_port}/live"), 30, "web")
         # History so far is not delivered: the bot starts from here, as after `setwebhook`.
-        manage(env, "setwebhook", "--bot", BOT, "--url", f"http://127.0.0.1:{web_port}",
-               "--drop-pending-updates")  # fmt: skip
-        for group in world["groups"]:
-            names = " ".join(f"@bench_ch{world['channels'].index(c)}" for c in group["channels"])
-            sb.message(world["owner"], group["id"], f"/protect {names}")
+        for bot in bots:
+            manage(env, "setwebhook", "--bot", bot, "--url", f"http://127.0.0.1:{web_port}",
+                   "--drop-pending-updates")  # fmt: skip
+        for group in world.groups:
+            names = " ".join(f"@{sb.chat(c)['username']}" for c in group["channels"])
+            sb.message(world.owner, group["id"], f"/protect {names}")
         wait_for(lambda: sum("Protection is active" in c["params"].get("text", "")
-                             for c in sb.calls(bot=BOT, method="sendMessage")) == GROUPS,
-                 60, "protection of every group")  # fmt: skip
+                             for c in sb.calls(method="sendMessage")) == args.groups,
+                 120 + args.groups, "protection of every group")  # fmt: skip
         player = Player(sb, world)
+        first = args.start if args.find_capacity else args.rate
         if args.warmup:
             # Steady state, not a cold start: members chat as they do all day before the
             # measured run, so the cache holds what it would in a live group.
-            print(f"bench: warm-up, {args.rate} subscriber messages/min for {args.warmup} s "
+            print(f"bench: warm-up, {first} subscriber messages/min for {args.warmup} s "
                   "(not measured) …", flush=True)  # fmt: skip
-            play(player, args.rate, args.warmup, player.subscriber)
-            wait_for(lambda: sb.webhook(BOT)["pending_update_count"] == 0, 60, "delivery")
-            player.done = dict.fromkeys(MIX, 0)
-        subprocess.run(["redis-cli", "-n", "13", "del", "gmbot:guard:stats"], check=True,
-                       capture_output=True)  # fmt: skip
-
-        first_call = sb.calls(bot=BOT)[-1]["seq"]
-        first_update = max(u["update_id"] for u in sb.updates(bot=BOT))
-        print(f"bench: {args.rate} updates/min for {args.seconds} s …", flush=True)
-        n = play(player, args.rate, args.seconds, player.act)
-        wait_for(lambda: sb.webhook(BOT)["pending_update_count"] == 0, 60, "delivery")
-        time.sleep(3)  # the last jobs finish
-        found = latencies(sb, player.expected, first_call)
-        updates = [u for u in sb.updates(bot=BOT, since=first_update)]
-        calls = [c for c in sb.calls(bot=BOT, since=first_call)]
-        stats = subprocess.run(
-            ["redis-cli", "-n", "13", "hgetall", "gmbot:guard:stats"],
-            check=True, capture_output=True, text=True,
-        ).stdout.split()  # fmt: skip
-        counts = dict(zip(stats[::2], map(int, stats[1::2]), strict=True))
-        hits, misses = counts.get("hits", 0), counts.get("misses", 0)
-        errors = sum(1 for c in calls if c["status"] != 200)
-        print(f"actions: {n} ({', '.join(f'{k} {v}' for k, v in player.done.items())})")
-        print(f"enforcement calls expected {len(player.expected)}, seen {len(found)}")
-        for label, part in (
-            ("webhook POST → restrict/delete", 0),
-            ("  of which POST → answered (queued)", 1),
-            ("action → restrict/delete (+ sandbox delivery)", 2),
-        ):
-            values = [latency[part] for latency in found]
-            print(f"latency {label} (ms): p50 {percentile(values, 50):.1f}  "
-                  f"p95 {percentile(values, 95):.1f}  p99 {percentile(values, 99):.1f}  "
-                  f"max {max(values, default=0):.1f}")  # fmt: skip
-        print(f"cache: hits {hits}, misses {misses}, hit rate "
-              f"{100 * hits / max(1, hits + misses):.1f}%")  # fmt: skip
-        print(f"updates {len(updates)}, Bot API calls {len(calls)} ({errors} not ok), "
-              f"calls per update {len(calls) / max(1, len(updates)):.2f}")  # fmt: skip
+            play(player, first, args.warmup, player.subscriber)
+            for bot in bots:
+                wait_for(lambda bot=bot: sb.webhook(bot)["pending_update_count"] == 0, 120,
+                         "delivery")  # fmt: skip
+            wait_for(lambda: queue_length("high") == 0, 300, "the high queue drained")
+        if not args.find_capacity:
+            print(f"bench: {args.rate} updates/min for {args.seconds} s …", flush=True)
+            window = measure(sb, stack, player, bots, args.rate, args.seconds, probe_dir)
+            report(window)
+        else:
+            find_capacity(sb, stack, player, bots, args, bound, probe_dir)
+        if player.ran_dry:
+            print(f"bench: ran out of people for {', '.join(sorted(player.ran_dry))}: those "
+                  "actions were played as subscriber messages (use more --groups)")  # fmt: skip
         # What the sandbox saw, for a closer look after the run (it stops with the stack).
         (logs / "sandbox.json").write_text(
             json.dumps(
                 {
-                    "webhook": sb.webhook(BOT)["attempts"],
-                    "calls": calls,
+                    "webhook": [sb.webhook(bot)["attempts"] for bot in bots],
+                    "calls": sb.calls(),
                     "expected": player.expected,
                 }
             )
@@ -406,6 +728,32 @@ def main() -> int:
     finally:
         stack.stop()
     return 0
+
+
+def find_capacity(
+    sb: Sandbox, stack: Stack, player: Player, bots: list[str], args: argparse.Namespace,
+    bound: float, probe_dir: Path,
+) -> None:  # fmt: skip
+    held: Window | None = None
+    rate = args.start
+    while True:
+        print(f"bench: {rate} updates/min for {args.seconds} s …", flush=True)
+        window = measure(sb, stack, player, bots, rate, args.seconds, probe_dir)
+        report(window)
+        missing = window.expected - len(window.found)
+        ok = window.p(95) <= bound and missing == 0
+        print(f"bench: {rate}/min {'held' if ok else 'not held'} (p95 {window.p(95):.1f} ms, "
+              f"bound {bound:g} ms, {missing} expected calls missing)\n", flush=True)  # fmt: skip
+        if not ok:
+            break
+        held = window
+        rate += args.step
+    if held is None:
+        print(f"capacity: not even {args.start} updates/min held with p95 ≤ {bound:g} ms")
+    else:
+        cpu = ", ".join(f"{k} {v:.0f}" for k, v in held.cpu.items() if k != "elapsed")
+        print(f"capacity: {held.rate} updates/min held with p95 {held.p(95):.1f} ms "
+              f"≤ {bound:g} ms (CPU, % of one core: {cpu})")  # fmt: skip
 
 
 def urlopen_ok(url: str) -> bool:

@@ -18,7 +18,9 @@ def procfile() -> dict[str, str]:
     lines = (ROOT / "Procfile").read_text().splitlines()
     return dict(
         (name.strip(), command.strip())
-        for name, command in (line.split(":", 1) for line in lines if line.strip())
+        for name, command in (
+            line.split(":", 1) for line in lines if line.strip() and not line.startswith("#")
+        )
     )
 
 

@@ -10,11 +10,15 @@ Keys (all under gmbot:guard:, scoped by the bot's Telegram id):
 - warned:<bot>:<chat>:<user>   the one-warning-per-WARN_SECONDS claim (SET NX EX)
 - warnings:<bot>:<chat>:<user> ids of the warnings sent to the user, for the verify button
 - joined:<bot>:<chat>:<user>   a join is acted on once though Telegram reports it twice
-- seen:<group>:<user>          the member's status last written to MemberState, SEEN_SECONDS
+- seen:<bot pk>:<chat>:<user>  the member's status last written to MemberState, SEEN_SECONDS
 - stats                        hash: hits, misses (the benchmark's and operators' hit rate)
-and, through Django's cache (pickled, the same Redis), guard:protection:v2:<bot pk>:<chat>: what
-a group requires (PROTECTION_TTL; dropped by apps/guard/signals.py whenever a group, its
-protection, a link or a channel row changes, and by the services after their bulk updates).
+- protection:<bot pk>:<chat>   what a group requires, pickled (PROTECTION_TTL; dropped by
+                               apps/guard/signals.py whenever a group, its protection, a link or
+                               a channel row changes, and by the services after bulk updates)
+
+A message in a protected group is the hot path: `sender_state` reads the group's protection, its
+admins and the sender's recorded status in one round trip, and `memberships` reads the sender's
+cached checks and counts the hits and misses in another (one Lua call).
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import pickle
 import random
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import redis
-from django.core.cache import cache as django_cache
+from redis.commands.core import Script
 
 from gmbot import claims
 from gmbot.redis import get_redis
@@ -60,12 +66,39 @@ def _ttl(subscribed: bool) -> int:
     return max(1, round(base * random.uniform(1 - JITTER, 1 + JITTER)))
 
 
-def memberships(bot: int, channels: list[int], user: int) -> dict[int, bool]:
-    """What the cache knows about the user's membership in each channel (absent: unknown)."""
+# KEYS: the membership keys, then the stats hash. ARGV: "1" when a cached "not subscribed" is
+# trusted. Returns the cached values; a value the caller will not use counts as a miss.
+_MEMBERSHIPS = """
+local n = #KEYS - 1
+local values = redis.call('MGET', unpack(KEYS, 1, n))
+local hits = 0
+for i = 1, n do
+  if values[i] == '1' or (values[i] == '0' and ARGV[1] == '1') then hits = hits + 1 end
+end
+if hits > 0 then redis.call('HINCRBY', KEYS[n + 1], 'hits', hits) end
+if hits < n then redis.call('HINCRBY', KEYS[n + 1], 'misses', n - hits) end
+return values
+"""
+_memberships_script: Script | None = None
+
+
+def memberships(
+    bot: int, channels: list[int], user: int, *, trust_negative: bool = True
+) -> dict[int, bool]:
+    """What the cache knows about the user's membership in each channel (absent: unknown), and
+    the hits and misses counted, in one round trip. A cached "not subscribed" counts as a miss
+    when not `trust_negative` (the caller asks Telegram again)."""
+    global _memberships_script
     if not channels:
         return {}
+    client = get_redis()
+    if _memberships_script is None:
+        _memberships_script = client.register_script(_MEMBERSHIPS)
+    keys = [_sub_key(bot, channel, user) for channel in channels]
     try:
-        values = get_redis().mget([_sub_key(bot, channel, user) for channel in channels])
+        values = _memberships_script(
+            keys=[*keys, STATS_KEY], args=["1" if trust_negative else "0"], client=client
+        )
     except redis.RedisError:
         _unavailable("membership checks go to Telegram")
         return {}
@@ -85,18 +118,12 @@ def remember(bot: int, channel: int, user: int, subscribed: bool) -> None:
         _unavailable("a membership check is not cached")
 
 
-def count(hits: int, misses: int) -> None:
-    if not hits and not misses:
+def count_misses(misses: int) -> None:
+    """Checks made without reading the cache (a batch re-check) count as misses."""
+    if not misses:
         return
-    try:
-        pipe = get_redis().pipeline(transaction=False)
-        if hits:
-            pipe.hincrby(STATS_KEY, "hits", hits)
-        if misses:
-            pipe.hincrby(STATS_KEY, "misses", misses)
-        pipe.execute()
-    except redis.RedisError:
-        pass  # statistics only; the check itself already warned
+    with contextlib.suppress(redis.RedisError):  # statistics only
+        get_redis().hincrby(STATS_KEY, "misses", misses)
 
 
 def stats() -> dict[str, int]:
@@ -107,24 +134,36 @@ def stats() -> dict[str, int]:
     return {"hits": int(raw.get(b"hits", 0)), "misses": int(raw.get(b"misses", 0))}
 
 
+def _admins_key(bot: int, chat: int) -> str:
+    return f"gmbot:guard:admins:{bot}:{chat}"
+
+
+def _admins(raw: bytes | str | None) -> set[int] | None:
+    return None if raw is None else set(json.loads(raw))
+
+
+def _text(raw: bytes | str | None) -> str | None:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
 def admin_ids(bot: int, chat: int) -> set[int] | None:
     try:
-        raw = get_redis().get(f"gmbot:guard:admins:{bot}:{chat}")
+        raw = get_redis().get(_admins_key(bot, chat))
     except redis.RedisError:
         _unavailable("admin lists go to Telegram")
         return None
-    return None if raw is None else set(json.loads(raw))
+    return _admins(raw)
 
 
 def remember_admins(bot: int, chat: int, ids: Iterable[int]) -> None:
     try:
-        get_redis().set(f"gmbot:guard:admins:{bot}:{chat}", json.dumps(sorted(ids)), ex=ADMINS_TTL)
+        get_redis().set(_admins_key(bot, chat), json.dumps(sorted(ids)), ex=ADMINS_TTL)
     except redis.RedisError:
         _unavailable("an admin list is not cached")
 
 
 def forget_admins(bot: int, chat: int) -> None:
-    _drop(f"gmbot:guard:admins:{bot}:{chat}", "an admin list could not be dropped")
+    _drop(_admins_key(bot, chat), "an admin list could not be dropped")
 
 
 def _claim(key: str, seconds: int, what: str) -> bool:
@@ -190,15 +229,18 @@ def pop_warning_messages(bot: int, chat: int, user: int) -> set[int]:
 
 
 def _protection_key(bot_id: int, chat: int) -> str:
-    # v2: the pickled Protection carries the guard's own row; v1 entries of a running release
-    # are never read back into it, they expire within PROTECTION_TTL.
-    return f"guard:protection:v2:{bot_id}:{chat}"
+    return f"gmbot:guard:protection:{bot_id}:{chat}"
+
+
+def _protection(raw: bytes | str | None) -> object:
+    # Pickled as Django's own cache would: the value is ours, written by remember_protection.
+    return pickle.loads(raw) if isinstance(raw, bytes) else UNKNOWN  # noqa: S301
 
 
 def protection(bot_id: int, chat: int) -> object:
     """The cached protection of a group, None for "not protected", or UNKNOWN."""
     try:
-        return django_cache.get(_protection_key(bot_id, chat), UNKNOWN)
+        return _protection(get_redis().get(_protection_key(bot_id, chat)))
     except redis.RedisError:
         _unavailable("a group's protection is read from the database")
         return UNKNOWN
@@ -207,35 +249,52 @@ def protection(bot_id: int, chat: int) -> object:
 def remember_protection(bot_id: int, chat: int, value: object) -> None:
     ttl = NO_PROTECTION_TTL if value is None else PROTECTION_TTL
     try:
-        django_cache.set(_protection_key(bot_id, chat), value, ttl)
+        get_redis().set(_protection_key(bot_id, chat), pickle.dumps(value), ex=ttl)
     except redis.RedisError:
         _unavailable("a group's protection is not cached")
 
 
 def forget_protection(bot_id: int, chat: int) -> None:
+    # Without Redis nothing was cached meanwhile; what was cached before expires on its own.
+    _drop(_protection_key(bot_id, chat), "a group's cached protection could not be dropped")
+
+
+def _seen_key(bot_id: int, chat: int, user: int) -> str:
+    return f"gmbot:guard:seen:{bot_id}:{chat}:{user}"
+
+
+def recorded_status(bot_id: int, chat: int, user: int) -> str | None:
+    """The member's status as written to MemberState within SEEN_SECONDS, if it was."""
     try:
-        django_cache.delete(_protection_key(bot_id, chat))
+        return _text(get_redis().get(_seen_key(bot_id, chat, user)))
     except redis.RedisError:
-        # Nothing was cached while Redis was down; what was cached before expires on its own.
-        _unavailable("a group's cached protection could not be dropped")
+        return None  # write the row: correct, only slower
 
 
-def _seen_key(group: int, user: int) -> str:
-    return f"gmbot:guard:seen:{group}:{user}"
-
-
-def recently_recorded(group: int, user: int, status: str) -> bool:
-    """Whether the member's row was written with this status within SEEN_SECONDS."""
-    try:
-        return get_redis().get(_seen_key(group, user)) == status.encode()
-    except redis.RedisError:
-        return False  # write the row: correct, only slower
-
-
-def recorded(group: int, user: int, status: str) -> None:
+def recorded(bot_id: int, chat: int, user: int, status: str) -> None:
     with contextlib.suppress(redis.RedisError):  # the next message writes the row again
-        get_redis().set(_seen_key(group, user), status, ex=SEEN_SECONDS)
+        get_redis().set(_seen_key(bot_id, chat, user), status, ex=SEEN_SECONDS)
 
 
-def forget_recorded(group: int, user: int) -> None:
-    _drop(_seen_key(group, user), "a member's recorded status could not be dropped")
+class SenderState(NamedTuple):
+    """What the cache knows for a message in a group: its protection (or UNKNOWN), its admins
+    (or None: unknown) and the sender's recorded status (or None)."""
+
+    protection: object
+    admins: set[int] | None
+    recorded: str | None
+
+
+def sender_state(bot_id: int, bot: int, chat: int, user: int) -> SenderState:
+    """Read a message's SenderState in one round trip (`bot_id`: the row's pk; `bot`: Telegram's
+    id, as the admin lists are keyed)."""
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        pipe.get(_protection_key(bot_id, chat))
+        pipe.get(_admins_key(bot, chat))
+        pipe.get(_seen_key(bot_id, chat, user))
+        raw_protection, raw_admins, raw_seen = pipe.execute()
+    except redis.RedisError:
+        _unavailable("a message's checks go to the database and Telegram")
+        return SenderState(UNKNOWN, None, None)
+    return SenderState(_protection(raw_protection), _admins(raw_admins), _text(raw_seen))

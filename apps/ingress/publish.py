@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from apps.bots.services import BotRef
+from apps.ingress import ordering
 from apps.ingress.models import SeenUpdate
 from apps.ingress.routing import Route
 from gmbot import claims
@@ -36,8 +37,14 @@ from gmbot.redis import get_redis
 
 logger = logging.getLogger(__name__)
 
+# KEYS: the dedup key, the queue, and the chat's line (apps/ingress/ordering.py) when the update
+# has a chat. ARGV: the dedup TTL, the job, the update id.
 _CLAIM_AND_PUSH = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+    if KEYS[3] then
+        redis.call('RPUSH', KEYS[3], ARGV[3])
+        redis.call('EXPIRE', KEYS[3], ARGV[1])
+    end
     redis.call('LPUSH', KEYS[2], ARGV[2])
     return 1
 end
@@ -109,10 +116,10 @@ def enqueue_update(bot: BotRef, update: dict[str, Any], route: Route) -> bool:
     ttl = settings.WEBHOOK_DEDUP_SECONDS
     if _broker_is_dedup_redis():
         message = celery_message(route.task, route.queue, args, argsrepr)
+        line = ordering.line_for(bot.id, update)
+        keys = [seen_key_for(bot.id, update_id), route.queue, *([line] if line else [])]
         try:
-            pushed = _claim_and_push()(
-                keys=[seen_key_for(bot.id, update_id), route.queue], args=[ttl, message]
-            )
+            pushed = _claim_and_push()(keys=keys, args=[ttl, message, update_id])
         except redis.RedisError as exc:
             raise QueueUnavailable(f"Redis: {exc}") from exc
         return bool(pushed)

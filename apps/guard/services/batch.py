@@ -68,7 +68,7 @@ def do_verify_recent_members() -> dict[str, int]:
         with enforcing(bot, protection):
             missing = check_missing_channels(bot, protection.channels, row.user_id, use_cache=False)
             if not missing:
-                record_member(group.pk, row.user_id, MemberState.Status.VERIFIED, seen=False)
+                record_member(group, row.user_id, MemberState.Status.VERIFIED, seen=False)
             else:
                 member = bot.telebot.get_chat_member(group.chat_id, row.user_id)
                 if in_chat(member) and getattr(member, "can_send_messages", True):
@@ -76,7 +76,7 @@ def do_verify_recent_members() -> dict[str, int]:
                                 template=texts.LEFT_CHANNEL_WARNING, seen=False)  # fmt: skip
                     result["muted"] += 1
                 else:
-                    record_member(group.pk, row.user_id, MemberState.Status.RESTRICTED, seen=False)
+                    record_member(group, row.user_id, MemberState.Status.RESTRICTED, seen=False)
             result["checked"] += 1
         if protection.state.paused_at is not None:
             protections[group.pk] = None  # paused mid-run (do_pause refreshed it): no more calls

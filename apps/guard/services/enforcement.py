@@ -13,7 +13,7 @@ from telebot.types import ChatMemberUpdated, ChatPermissions, Message
 from telebot.types import User as TgUser
 
 from apps.bots.context import BotContext
-from apps.chats.models import Channel, GroupMember
+from apps.chats.models import Channel, Group, GroupMember
 from apps.chats.services import note_member_seen
 from apps.guard import cache, keyboards, texts
 from apps.guard.models import GroupProtection, MemberState
@@ -35,6 +35,7 @@ from apps.telegram.errors import BadRequest, Unreachable
 logger = logging.getLogger(__name__)
 
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
+UNREAD = object()  # record_member(recorded=...): the caller did not read the cache
 MUTED = ChatPermissions(
     can_send_messages=False, can_send_audios=False, can_send_documents=False,
     can_send_photos=False, can_send_videos=False, can_send_video_notes=False,
@@ -45,25 +46,36 @@ MUTED = ChatPermissions(
 
 
 def record_member(
-    group_id: int, user_id: int, status: str, *, active: bool = False, seen: bool = True
+    group: Group,
+    user_id: int,
+    status: str,
+    *,
+    active: bool = False,
+    seen: bool = True,
+    recorded: object = UNREAD,
 ) -> None:
     """Upsert what the guard decided about a member, and (when `seen`: a message, a join, a
     press) that the member was seen now. One statement each, no lock held.
 
     `active`: the member just wrote. Such a refresh of an unchanged status is written at most
-    once per cache.SEEN_SECONDS: a busy group's chatter is not a stream of database writes."""
-    if active and cache.recently_recorded(group_id, user_id, status):
-        return
+    once per cache.SEEN_SECONDS: a busy group's chatter is not a stream of database writes.
+    `recorded`: the status cache.sender_state found for the member, None for none (so it is not
+    read again)."""
+    if active:
+        if recorded is UNREAD:
+            recorded = cache.recorded_status(group.bot_id, group.chat_id, user_id)
+        if recorded == status:
+            return
     now = timezone.now()
     if seen:
-        note_member_seen(group_id, user_id, now)
+        note_member_seen(group.pk, user_id, now)
     MemberState.objects.bulk_create(
-        [MemberState(group_id=group_id, user_id=user_id, status=status, checked_at=now)],
+        [MemberState(group_id=group.pk, user_id=user_id, status=status, checked_at=now)],
         update_conflicts=True,
         unique_fields=["group", "user_id"],
         update_fields=["status", "checked_at"],
     )
-    cache.recorded(group_id, user_id, status)
+    cache.recorded(group.bot_id, group.chat_id, user_id, status)
 
 
 def mute(bot: BotContext, chat_id: int, user_id: int) -> None:
@@ -111,7 +123,7 @@ def do_restrict(
     group's warning). `seen`: the member was just seen (a batch check saw no one). Locks nothing;
     the member's rows are upserted."""
     mute(bot, protection.group.chat_id, user.id)
-    record_member(protection.group.pk, user.id, MemberState.Status.RESTRICTED, seen=seen)
+    record_member(protection.group, user.id, MemberState.Status.RESTRICTED, seen=seen)
     warn(bot, protection, user, missing, template)
 
 
@@ -144,18 +156,20 @@ def do_enforce_message(bot: BotContext, message: Message) -> bool:
     member's rows are upserted."""
     if is_exempt_sender(message, bot):
         return False
-    protection = protection_for(bot, message.chat.id)
-    if protection is None or not protection.active:
-        return False
     user = message.from_user
     assert user is not None  # is_exempt_sender returned True otherwise
+    known = cache.sender_state(bot.id, bot.telegram_id, message.chat.id, user.id)
+    protection = protection_for(bot, message.chat.id, cached=known.protection)
+    if protection is None or not protection.active:
+        return False
     group = protection.group
     with enforcing(bot, protection):
-        if check_is_admin(bot, group.chat_id, user.id):
+        if check_is_admin(bot, group.chat_id, user.id, cached=known.admins):
             return False
         missing = check_missing_channels(bot, protection.channels, user.id)
         if not missing:
-            record_member(group.pk, user.id, MemberState.Status.VERIFIED, active=True)
+            record_member(group, user.id, MemberState.Status.VERIFIED, active=True,
+                          recorded=known.recorded)  # fmt: skip
             return False
         if protection.param("mode") == "delete":
             bot.telebot.delete_message(group.chat_id, message.message_id)
@@ -182,7 +196,7 @@ def do_enforce_join(bot: BotContext, chat_id: int, user: TgUser) -> None:
         with enforcing(bot, protection):
             missing = check_missing_channels(bot, protection.channels, user.id)
             if not missing:
-                record_member(protection.group.pk, user.id, MemberState.Status.VERIFIED)
+                record_member(protection.group, user.id, MemberState.Status.VERIFIED)
                 return
             do_restrict(bot, protection, user, missing)
     except BaseException:

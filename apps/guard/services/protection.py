@@ -48,14 +48,19 @@ def setting(state: GroupProtection, name: str) -> str:
     return value if isinstance(value, str) and value else DEFAULT_SETTINGS[name]
 
 
-def protection_for(bot: BotContext, chat_id: int) -> Protection | None:
+_UNREAD = object()
+
+
+def protection_for(bot: BotContext, chat_id: int, *, cached: object = _UNREAD) -> Protection | None:
     """The group's protection if it is on (and the group enabled) and requires at least one
     channel.
 
     Every message in a group asks, so the answer is cached (cache.protection: dropped whenever
     a group, its protection, a link or a channel changes); a miss is one query for the links
-    with their group, its protection and the channel."""
-    cached = cache.protection(bot.id, chat_id)
+    with their group, its protection and the channel. `cached`: what the caller already read
+    from the cache (cache.sender_state), so it is not read again."""
+    if cached is _UNREAD:
+        cached = cache.protection(bot.id, chat_id)
     if cached is not cache.UNKNOWN:
         return cast(Protection | None, cached)
     links = list(
@@ -107,9 +112,12 @@ def is_exempt_sender(message: Message, bot: BotContext) -> bool:
     return user is None or user.is_bot or user.id in (SERVICE_ACCOUNT_ID, bot.telegram_id)
 
 
-def check_is_admin(bot: BotContext, chat_id: int, user_id: int) -> bool:
-    """Whether the user is the group's creator or an admin (admin list cached briefly)."""
-    admins = cache.admin_ids(bot.telegram_id, chat_id)
+def check_is_admin(
+    bot: BotContext, chat_id: int, user_id: int, *, cached: set[int] | None = None
+) -> bool:
+    """Whether the user is the group's creator or an admin (admin list cached briefly;
+    `cached`: the list the caller already read from the cache)."""
+    admins = cached if cached is not None else cache.admin_ids(bot.telegram_id, chat_id)
     if admins is None:
         admins = {member.user.id for member in bot.telebot.get_chat_administrators(chat_id)}
         cache.remember_admins(bot.telegram_id, chat_id, admins)
@@ -133,25 +141,22 @@ def check_missing_channels(
     use_cache: bool = True,
 ) -> list[Channel]:
     """The channels the user has not joined. Cached answers are used (a negative one only when
-    `trust_negative`); the others are asked with getChatMember and cached."""
-    known = (
-        cache.memberships(bot.telegram_id, [c.chat_id for c in channels], user_id)
-        if use_cache
-        else {}
-    )
+    `trust_negative`); the others are asked with getChatMember and cached. Reading the cache
+    counts its hits and misses."""
+    ids = [c.chat_id for c in channels]
+    if use_cache:
+        known = cache.memberships(bot.telegram_id, ids, user_id, trust_negative=trust_negative)
+    else:
+        known = {}
+        cache.count_misses(len(ids))
     missing: list[Channel] = []
-    hits = misses = 0
     for channel in channels:
         subscribed = known.get(channel.chat_id)
         if subscribed is None or (not subscribed and not trust_negative):
-            misses += 1
             subscribed = is_subscribed(bot.telebot.get_chat_member(channel.chat_id, user_id))
             cache.remember(bot.telegram_id, channel.chat_id, user_id, subscribed)
-        else:
-            hits += 1
         if not subscribed:
             missing.append(channel)
-    cache.count(hits, misses)
     return missing
 
 

@@ -45,7 +45,7 @@ def do_verify(bot: BotContext, query: CallbackQuery) -> None:
             _answer(bot, query, texts.VERIFY_MISSING.format(channels=channel_names(missing)))
             return
         unmute(bot, chat_id, presser)
-        record_member(protection.group.pk, presser, MemberState.Status.VERIFIED)
+        record_member(protection.group, presser, MemberState.Status.VERIFIED)
         cache.release_warning(bot.telegram_id, chat_id, presser)
         _delete_warnings(bot, chat_id, presser, message.message_id)
         _answer(bot, query, texts.VERIFY_DONE)

@@ -1,0 +1,96 @@
+"""A chat's updates are acted on in the order Telegram sent them, whatever the concurrency.
+
+The first test runs the whole way: the sandbox delivers to gunicorn, a real `high` worker with
+the Procfile's pool runs eight jobs at once. The others feed `dispatch.process_update` in the
+test process, with the chat's line as the webhook leaves it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.ingress import ordering, services
+from tests.conftest import wait_until
+from tests.guard.conftest import Guarded
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ACTIONS = ("restrictChatMember", "sendMessage", "deleteMessage")
+
+
+def actions(world: Guarded, since: int) -> list[tuple[str, int]]:
+    """What the bot did in the group since call `since`: (method, user or message id)."""
+    done = []
+    for call in world.sandbox.calls(bot=world.bot.username, chat_id=world.group, since=since):
+        params = call["params"]
+        if call["status"] != 200 or call["method"] not in ACTIONS:
+            continue
+        if call["method"] == "sendMessage":
+            done.append((call["method"], int(call["response"]["result"]["message_id"])))
+        else:
+            done.append((call["method"], int(params.get("user_id") or params["message_id"])))
+    return done
+
+
+@pytest.mark.slow
+def test_a_join_and_a_message_at_once_are_acted_on_in_that_order_by_a_concurrent_worker(
+    protected: Guarded, start_web, start_worker
+):
+    # given the protected group served through the webhook by a worker running 8 jobs at once
+    sandbox = protected.sandbox
+    web = start_web()
+    services.set_webhook(protected.bot, web.url, max_connections=8)
+    start_worker(["high"], concurrency=8, pool="threads")
+    # and Telegram slow to answer the join's membership check, so the message's job would
+    # overtake it if nothing kept the chat's order
+    sandbox.fault("getChatMember", delay_ms=500, times=1)
+    nick = sandbox.create_user("Nick")["id"]
+    since = sandbox.calls()[-1]["seq"]
+
+    # when a non-subscriber joins and writes at once
+    sandbox.join(nick, protected.group)
+    message_id = sandbox.message(nick, protected.group, "hi")["message_id"]
+
+    # then the join is enforced first: muted and warned; then the message: deleted, muted again
+    done = wait_until(lambda: len(actions(protected, since)) >= 4 and actions(protected, since))
+    warning = done[1][1]
+    assert done == [
+        ("restrictChatMember", nick),
+        ("sendMessage", warning),
+        ("deleteMessage", message_id),
+        ("restrictChatMember", nick),
+    ]
+
+
+def test_an_update_behind_a_lost_job_runs_once_the_head_has_held_the_chat_too_long(
+    protected: Guarded, redis_client, monkeypatch
+):
+    # given the chat's line headed by an update whose job was lost with its worker
+    monkeypatch.setattr(ordering, "WAIT_SECONDS", 0.2)
+    line = ordering.line_key(protected.bot.pk, protected.group)
+    redis_client.rpush(line, "1")
+    max_ = protected.user("Max", subscribed=False)
+
+    # when a non-subscriber writes, the webhook putting the update in the line behind it
+    sent = protected.sandbox.message(max_, protected.group, "spam")
+    redis_client.rpush(line, *sent["update_ids"])
+    protected.deliver()
+
+    # then the message is enforced all the same, and the line is left empty
+    assert not protected.present(sent["message_id"])
+    assert protected.status(max_) == "restricted"
+    assert redis_client.llen(line) == 0
+
+
+def test_an_update_in_no_line_runs_at_once(protected: Guarded, redis_client):
+    # given a line for the chat whose head will never run (a job waiting for a redelivery)
+    line = ordering.line_key(protected.bot.pk, protected.group)
+    redis_client.rpush(line, "1")
+    max_ = protected.user("Max", subscribed=False)
+
+    # when an update that was never put in the line arrives (queued while Redis was down)
+    message_id = protected.say(max_, "spam")
+
+    # then it is acted on without waiting for the head
+    assert not protected.present(message_id)
+    assert redis_client.lrange(line, 0, -1) == [b"1"]
