@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "apps.ops",
     "apps.ingress",
     "apps.guard",
+    "apps.live",
 ]
 
 MIDDLEWARE = [
