@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
-from apps.ingress import dispatch
+from apps.ingress import dispatch, sealing
 from apps.ops import services
 
 
@@ -18,5 +18,6 @@ def ping() -> dict[str, str]:
 
 @shared_task(name="tasks.high.process_update")
 def process_update(bot_id: int, update: dict[str, Any]) -> None:
-    """Run the handlers for one update received by the webhook or `runbot`."""
-    dispatch.process_update(bot_id, update)
+    """Run the handlers for one update received by the webhook or `runbot` (opened first if it
+    travelled sealed because it holds a bot token: apps/ingress/sealing.py)."""
+    dispatch.process_update(bot_id, sealing.opened(update))
