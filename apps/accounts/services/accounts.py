@@ -1,0 +1,165 @@
+"""Registering the users who start the bot, and their referrals (SPEC D1); who blocked it.
+
+`/start` creates the account and grants the start bonus in one transaction; `/start ref_<id>`
+(or `/start <id>`) also credits the referrer, in that same transaction, when the user is new,
+is not the referrer and the referrer has an account with this bot. The ledger's unique keys keep
+both grants to once however often the update is redelivered or the link used.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+from telebot.types import User as TgUser
+
+from apps.accounts import jobs, texts
+from apps.accounts.models import Account, LedgerEntry
+from apps.accounts.services import ledger
+from apps.bots.context import BotContext, context_for
+from apps.telegram.client import Refusal
+from gmbot import claims
+
+logger = logging.getLogger(__name__)
+
+REFERRAL_PREFIX = "ref_"
+
+
+@dataclass(frozen=True)
+class Started:
+    account: Account
+    created: bool
+    # The referral row credited to the referrer by this start (None: no referral now).
+    referral_entry: int | None = None
+
+
+def referrer_id_of(payload: str) -> int | None:
+    """The referrer's Telegram id from a /start payload: `ref_<id>` (the link we hand out) or a
+    bare `<id>`. None for anything else."""
+    raw = payload.strip()
+    if raw.startswith(REFERRAL_PREFIX):
+        raw = raw[len(REFERRAL_PREFIX) :]
+    return int(raw) if raw.isdigit() and len(raw) <= 20 else None
+
+
+def referral_link(bot: BotContext, telegram_id: int) -> str:
+    return f"https://t.me/{bot.username}?start={REFERRAL_PREFIX}{telegram_id}"
+
+
+def _profile(user: TgUser) -> dict[str, str]:
+    return {
+        "username": user.username or "",
+        "first_name": (user.first_name or "")[:128],
+        "last_name": (user.last_name or "")[:128],
+        "language_code": (user.language_code or "")[:16],
+    }
+
+
+@transaction.atomic
+def do_start(bot: BotContext, user: TgUser, payload: str = "") -> Started:
+    """Register the user (or refresh a known one's names and unblock them), grant the start
+    bonus once and, for a new user, the referral once. Locks the new account's row and the
+    referrer's while their points change."""
+    profile = _profile(user)
+    account, created = Account.objects.get_or_create(
+        bot_id=bot.id, telegram_id=user.id, defaults=profile
+    )
+    if not created:
+        changed: dict[str, object] = {
+            name: value for name, value in profile.items() if getattr(account, name) != value
+        }
+        if account.blocked:
+            changed["blocked"] = False
+        if changed:
+            Account.objects.filter(pk=account.pk).update(**changed, updated_at=timezone.now())
+            for name, value in changed.items():
+                setattr(account, name, value)
+        return Started(account, created=False)
+
+    ledger.credit(account.pk, ledger.START_POINTS, LedgerEntry.START)
+    referrer_id = referrer_id_of(payload)
+    entry = None
+    if referrer_id is not None and referrer_id != user.id:
+        referrer = Account.objects.filter(bot_id=bot.id, telegram_id=referrer_id).first()
+        if referrer is not None:
+            entry = ledger.credit(
+                referrer.pk, ledger.REFERRAL_POINTS, LedgerEntry.REFERRAL, str(account.pk)
+            )
+            Account.objects.filter(pk=account.pk).update(referred_by=referrer)
+            account.referred_by = referrer
+            if entry is not None:
+                jobs.after_commit(jobs.TELL_REFERRER, bot.id, entry)
+    account.points = ledger.START_POINTS
+    return Started(account, created=True, referral_entry=entry)
+
+
+def account_of(bot: BotContext, telegram_id: int) -> Account | None:
+    return Account.objects.filter(bot_id=bot.id, telegram_id=telegram_id).first()
+
+
+def do_set_blocked(bot: BotContext, telegram_id: int, blocked: bool) -> None:
+    """The user blocked the bot, or started it again (a private my_chat_member update)."""
+    Account.objects.filter(bot_id=bot.id, telegram_id=telegram_id).exclude(blocked=blocked).update(
+        blocked=blocked, updated_at=timezone.now()
+    )
+
+
+def note_refusal(refusal: Refusal) -> None:
+    """The client's 403 hook: a private chat whose user blocked the bot marks the account."""
+    if refusal.reason == "blocked" and refusal.chat_id > 0:
+        Account.objects.filter(
+            bot__telegram_id=refusal.bot_telegram_id, telegram_id=refusal.chat_id, blocked=False
+        ).update(blocked=True, updated_at=timezone.now())
+
+
+@dataclass(frozen=True)
+class Referrals:
+    count: int
+    points: int
+
+
+def referrals_of(account: Account) -> Referrals:
+    """How many users joined through the account's link, and the points they earned it."""
+    totals = LedgerEntry.objects.filter(account=account, reason=LedgerEntry.REFERRAL).aggregate(
+        count=Count("id"), points=Sum("delta")
+    )
+    return Referrals(totals["count"] or 0, totals["points"] or 0)
+
+
+def do_tell_referrer(bot_id: int, entry_id: int) -> bool:
+    """Tell a referrer that someone started the bot through their link and what it earned them.
+    True when told now. A claim in Redis (`gmbot:accounts:told:<entry>`, kept a week) lets one
+    run send it, so a repeated job does not tell twice; a send that fails gives the claim back
+    for the retry."""
+    bot = context_for(bot_id)
+    entry = (
+        LedgerEntry.objects.select_related("account")
+        .filter(pk=entry_id, reason=LedgerEntry.REFERRAL)
+        .first()
+    )
+    if bot is None or entry is None:
+        return False
+    referred = Account.objects.filter(pk=int(entry.reference)).first()
+    key = f"gmbot:accounts:told:{entry_id}"
+    if not claims.claim(
+        key,
+        7 * 24 * 3600,
+        fail_open=True,
+        note="accounts: Redis unavailable, a referrer may be told twice",
+    ):
+        return False
+    referrer = entry.account
+    text = texts.REFERRER_TOLD.format(
+        name=(referred.first_name or referred.username) if referred else "Someone",
+        points=entry.delta,
+        balance=referrer.points,
+    )
+    try:
+        bot.telebot.send_message(referrer.telegram_id, text)
+    except Exception:
+        claims.release(key, note="accounts: a referrer's claim could not be given back")
+        raise
+    return True
