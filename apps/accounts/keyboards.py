@@ -3,6 +3,7 @@ feature's prefix, `ac:` (64 bytes at most; these need at most 30)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import quote
 
 from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -50,7 +51,7 @@ def earn(link: str) -> InlineKeyboardMarkup:
     return markup
 
 
-def live_page(entries: list[LiveEntry], number: int, pages: int) -> InlineKeyboardMarkup:
+def live_page(entries: Sequence[LiveEntry], number: int, pages: int) -> InlineKeyboardMarkup:
     markup = InlineKeyboardMarkup()
     for entry in entries:
         label = texts.BUTTON_WATCH.format(handle=entry.handle, platform=entry.platform)

@@ -8,6 +8,7 @@ import pytest
 
 from apps.accounts import keyboards, texts
 from apps.accounts.models import LedgerEntry
+from apps.live.models import LiveEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +114,22 @@ def test_out_of_points_the_user_is_told_how_to_earn_more_and_charged_nothing(cha
     edited = chats.calls("editMessageText", ana)[-1]["params"]
     assert (int(edited["message_id"]), edited["text"]) == (menu, how)  # the pressed menu
     assert "📣 Share my link" in chats.buttons(chats.last(ana))
+
+
+def test_a_page_turn_after_streamers_went_offline_shows_the_last_page_there_is(chats, live_now):
+    # given Ana's view of seven streamers, three of whom have ended their live since
+    ids = live_now(7)
+    ana, menu = started(chats)
+    chats.press(ana, menu, keyboards.LIVE)
+    shown = chats.last(ana)
+    LiveEntry.objects.filter(pk__in=ids[:3]).update(is_live=False)
+
+    # when she presses Next
+    chats.press(ana, shown["message_id"], keyboards.PAGE + "2")
+
+    # then the one page left is shown, without page buttons
+    text = chats.last(ana)["text"]
+    assert text.startswith("🔴 Live now: page 1 of 1 (4 live)\n1. Stream 3")
+    assert not [
+        b for b in chats.buttons(chats.last(ana)) if b in (texts.BUTTON_NEXT, texts.BUTTON_PREVIOUS)
+    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from telebot.types import User as TgUser
@@ -58,42 +58,66 @@ def _profile(user: TgUser) -> dict[str, str]:
     }
 
 
+# Registers a new account, or does nothing for a known one (then no row comes back): one round
+# trip, and two concurrent starts of one user meet at the unique key. Table name from the model,
+# every value a parameter.
+_REGISTER = f"""
+INSERT INTO {Account._meta.db_table} (bot_id, telegram_id, username, first_name, last_name,
+    language_code, referred_by_id, started_at, blocked, points, updated_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, now(), false, 0, now())
+ON CONFLICT (bot_id, telegram_id) DO NOTHING
+RETURNING id, started_at
+"""  # noqa: S608
+
+
 @transaction.atomic
 def do_start(bot: BotContext, user: TgUser, payload: str = "") -> Started:
     """Register the user (or refresh a known one's names and unblock them), grant the start
     bonus once and, for a new user, the referral once. Locks the new account's row and the
     referrer's while their points change."""
     profile = _profile(user)
-    account, created = Account.objects.get_or_create(
-        bot_id=bot.id, telegram_id=user.id, defaults=profile
-    )
-    if not created:
-        changed: dict[str, object] = {
-            name: value for name, value in profile.items() if getattr(account, name) != value
-        }
-        if account.blocked:
-            changed["blocked"] = False
-        if changed:
-            Account.objects.filter(pk=account.pk).update(**changed, updated_at=timezone.now())
-            for name, value in changed.items():
-                setattr(account, name, value)
-        return Started(account, created=False)
-
+    referrer = _referrer(bot, user, payload)
+    with connection.cursor() as cursor:
+        cursor.execute(_REGISTER, [bot.id, user.id, *profile.values(),
+                                   referrer.pk if referrer else None])  # fmt: skip
+        row = cursor.fetchone()
+    if row is None:
+        return Started(_known(bot, user.id, profile), created=False)
+    account = Account(pk=row[0], bot_id=bot.id, telegram_id=user.id, started_at=row[1],
+                      referred_by=referrer, **profile)  # fmt: skip
     ledger.credit(account.pk, ledger.START_POINTS, LedgerEntry.START)
-    referrer_id = referrer_id_of(payload)
-    entry = None
-    if referrer_id is not None and referrer_id != user.id:
-        referrer = Account.objects.filter(bot_id=bot.id, telegram_id=referrer_id).first()
-        if referrer is not None:
-            entry = ledger.credit(
-                referrer.pk, ledger.REFERRAL_POINTS, LedgerEntry.REFERRAL, str(account.pk)
-            )
-            Account.objects.filter(pk=account.pk).update(referred_by=referrer)
-            account.referred_by = referrer
-            if entry is not None:
-                jobs.after_commit(jobs.TELL_REFERRER, bot.id, entry)
     account.points = ledger.START_POINTS
+    entry = None
+    if referrer is not None:
+        entry = ledger.credit(
+            referrer.pk, ledger.REFERRAL_POINTS, LedgerEntry.REFERRAL, str(account.pk)
+        )
+        if entry is not None:
+            jobs.after_commit(jobs.TELL_REFERRER, bot.id, entry)
     return Started(account, created=True, referral_entry=entry)
+
+
+def _referrer(bot: BotContext, user: TgUser, payload: str) -> Account | None:
+    """The account a /start payload names as referrer: never the user themself."""
+    referrer_id = referrer_id_of(payload)
+    if referrer_id is None or referrer_id == user.id:
+        return None
+    return Account.objects.filter(bot_id=bot.id, telegram_id=referrer_id).first()
+
+
+def _known(bot: BotContext, telegram_id: int, profile: dict[str, str]) -> Account:
+    """A known user's account, their names brought up to date and unblocked (they wrote)."""
+    account = Account.objects.get(bot_id=bot.id, telegram_id=telegram_id)
+    changed: dict[str, object] = {
+        name: value for name, value in profile.items() if getattr(account, name) != value
+    }
+    if account.blocked:
+        changed["blocked"] = False
+    if changed:
+        Account.objects.filter(pk=account.pk).update(**changed, updated_at=timezone.now())
+        for name, value in changed.items():
+            setattr(account, name, value)
+    return account
 
 
 def account_of(bot: BotContext, telegram_id: int) -> Account | None:

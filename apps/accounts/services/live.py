@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
 import redis
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Count, F, Window
 from django.utils import timezone
 
 from apps.accounts.models import Account, LedgerEntry
@@ -37,21 +38,26 @@ PAGE_SIZE = 5
 
 @dataclass(frozen=True)
 class Page:
-    entries: list[LiveEntry]
+    entries: Sequence[LiveEntry]
     number: int  # from 1
     pages: int
     total: int
 
 
 def live_page(number: int) -> Page:
-    """Page `number` of the entries that are live now (the last page when there are fewer)."""
+    """Page `number` of the entries that are live now (the last page when there are fewer).
+    One query, which also counts them all; a second only for a page past the last."""
     live = LiveEntry.objects.filter(is_live=True)
-    total = live.count()
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    number = min(max(1, number), pages)
-    ordered = live.order_by(F("live_since").desc(nulls_last=True), "platform", "handle", "pk")
-    start = (number - 1) * PAGE_SIZE
-    return Page(list(ordered[start : start + PAGE_SIZE]), number, pages, total)
+    ordered = live.annotate(total=Window(Count("id"))).order_by(
+        F("live_since").desc(nulls_last=True), "platform", "handle", "pk"
+    )
+    number = max(1, number)
+    entries = list(ordered[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
+    if not entries and number > 1:  # past the last page (fewer live now): show the last
+        total = live.count()
+        return live_page(math.ceil(total / PAGE_SIZE)) if total else Page([], 1, 1, 0)
+    total = entries[0].total if entries else 0
+    return Page(entries, number, max(1, math.ceil(total / PAGE_SIZE)), total)
 
 
 def is_unlimited(account: Account) -> bool:
