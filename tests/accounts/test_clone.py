@@ -37,6 +37,20 @@ def asked_for_a_token(chats, name: str = "Ana", chosen: tuple[str, ...] = ("acco
     return user
 
 
+def new_bot(chats) -> str:
+    """Ana's new bot, made with @BotFather: its token."""
+    token = bot_token(CLONE_ID)
+    chats.sandbox.create_bot(token=token, username="ana_live_bot")
+    return token
+
+
+def cloned(chats) -> tuple[int, Bot]:
+    """Ana and the clone she made."""
+    ana = asked_for_a_token(chats)
+    chats.say(ana, new_bot(chats))
+    return ana, Bot.objects.get(telegram_id=CLONE_ID)
+
+
 def deleted(chats, user: int, message_id: int) -> bool:
     found = [m for m in chats.sandbox.messages(user, bot=chats.bot.username, include_deleted=True)
              if m["message_id"] == message_id]  # fmt: skip
@@ -51,8 +65,7 @@ def test_clone_with_a_good_token_stores_it_encrypted_sets_its_webhook_and_tells_
     ana = asked_for_a_token(chats)
     asked = chats.last(ana)
     conversation_ttl = redis_client.ttl(conversation_key(chats, ana))
-    token = bot_token(CLONE_ID)
-    chats.sandbox.create_bot(token=token, username="ana_live_bot")
+    token = new_bot(chats)
 
     # when she sends the token
     message_id = chats.say(ana, token)
@@ -87,15 +100,11 @@ def test_clone_with_a_good_token_stores_it_encrypted_sets_its_webhook_and_tells_
 def test_without_a_public_url_the_clone_is_left_for_runbot(chats, settings):
     # given no public URL configured, and Ana at the token step
     settings.WEBHOOK_BASE_URL = ""
-    ana = asked_for_a_token(chats)
-    token = bot_token(CLONE_ID)
-    chats.sandbox.create_bot(token=token, username="ana_live_bot")
 
-    # when she sends the token
-    chats.say(ana, token)
+    # when Ana clones her bot
+    ana, row = cloned(chats)
 
     # then no webhook is set (runbot can long-poll it) and she is told so
-    row = Bot.objects.get(telegram_id=CLONE_ID)
     assert chats.calls("setWebhook", bot=row) == []
     assert len(chats.calls("deleteWebhook", bot=row)) == 1
     assert chats.last(ana)["text"] == texts.CLONE_READY_POLLING.format(
@@ -147,8 +156,7 @@ def test_features_that_cannot_run_together_are_refused_at_continue(chats):
 def test_cancel_leaves_the_conversation_and_a_token_sent_later_is_only_deleted(chats, redis_client):
     # given Ana at the token step
     ana = asked_for_a_token(chats)
-    token = bot_token(CLONE_ID)
-    chats.sandbox.create_bot(token=token, username="ana_live_bot")
+    token = new_bot(chats)
 
     # when she sends /cancel, then the token anyway
     chats.say(ana, "/cancel")
@@ -180,11 +188,7 @@ def test_a_conversation_expires(chats, settings):
 def test_the_owner_sees_her_clones_in_her_account_and_removes_one(chats, settings):
     # given Ana's clone
     settings.WEBHOOK_BASE_URL = ""
-    ana = asked_for_a_token(chats)
-    token = bot_token(CLONE_ID)
-    chats.sandbox.create_bot(token=token, username="ana_live_bot")
-    chats.say(ana, token)
-    row = Bot.objects.get(telegram_id=CLONE_ID)
+    ana, row = cloned(chats)
 
     # when she opens her account, presses Remove, then confirms
     chats.say(ana, "/account")
@@ -204,11 +208,7 @@ def test_the_owner_sees_her_clones_in_her_account_and_removes_one(chats, setting
 def test_only_its_owner_may_remove_a_clone(chats, settings):
     # given Ana's clone
     settings.WEBHOOK_BASE_URL = ""
-    ana = asked_for_a_token(chats)
-    token = bot_token(CLONE_ID)
-    chats.sandbox.create_bot(token=token, username="ana_live_bot")
-    chats.say(ana, token)
-    row = Bot.objects.get(telegram_id=CLONE_ID)
+    _, row = cloned(chats)
 
     # when a removal of it comes from Ben (a button of his could only carry such data if forged)
     removed = clones.do_remove_clone(chats.user("Ben"), row.pk)

@@ -62,16 +62,22 @@ def answered(chats: PrivateChats, user: int) -> list[str]:
     return [m.get("text", "") for m in chats.sandbox.messages(user, bot=chats.bot.username)]
 
 
-def test_twenty_presses_at_once_on_five_points_charge_five_and_show_the_list_five_times(
-    chats, live_now, start_worker, redis_client, sandbox
-):
-    # given a streamer live, Ana with 5 points left after 5 checks, and a worker of 4 children
-    live_now(1)
+def five_points_left(chats: PrivateChats) -> tuple[int, int]:
+    """Ana, who spent 5 of her 10 points on checks, and the menu she pressed."""
     ana = chats.user("Ana")
     chats.start(ana)
     menu = chats.last(ana)["message_id"]
     for _ in range(5):
         chats.press(ana, menu, keyboards.LIVE)
+    return ana, menu
+
+
+def test_twenty_presses_at_once_on_five_points_charge_five_and_show_the_list_five_times(
+    chats, live_now, start_worker, redis_client, sandbox
+):
+    # given a streamer live, Ana with 5 points left after 5 checks, and a worker of 4 children
+    live_now(1)
+    ana, menu = five_points_left(chats)
     # (Telegram's one message a second per private chat is the budgets' business, tested in
     # tests/telegram; here it would only make the lists wait their turn)
     sandbox.set_limits(enabled=False)
@@ -103,11 +109,7 @@ def test_twenty_presses_at_once_on_five_points_charge_five_and_show_the_list_fiv
 def test_twenty_threads_checking_at_once_on_five_points_take_exactly_five(chats, live_now):
     # given Ana with 5 points left, and twenty threads with a connection each
     live_now(1)
-    ana = chats.user("Ana")
-    chats.start(ana)
-    menu = chats.last(ana)["message_id"]
-    for _ in range(5):
-        chats.press(ana, menu, keyboards.LIVE)
+    ana, _ = five_points_left(chats)
     bot = context_for(chats.bot.pk)
     assert bot is not None
     barrier = threading.Barrier(20)
