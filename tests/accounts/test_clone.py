@@ -52,8 +52,11 @@ def cloned(chats) -> tuple[int, Bot]:
 
 
 def deleted(chats, user: int, message_id: int) -> bool:
-    found = [m for m in chats.sandbox.messages(user, bot=chats.bot.username, include_deleted=True)
-             if m["message_id"] == message_id]  # fmt: skip
+    found = [
+        m
+        for m in chats.sandbox.messages(user, bot=chats.bot.username, include_deleted=True)
+        if m["message_id"] == message_id
+    ]
     return bool(found and found[0].get("deleted"))
 
 
@@ -87,8 +90,9 @@ def test_clone_with_a_good_token_stores_it_encrypted_sets_its_webhook_and_tells_
     assert crypto.hash_secret(webhook["params"]["secret_token"]) == row.webhook_secret_hash
     checked = chats.texts(ana)[-1]
     assert checked == texts.CLONE_CHECKED.format(bot="ana_live_bot")
-    assert chats.last(ana)["text"] == texts.CLONE_READY.format(bot="ana_live_bot",
-                                                               features="Accounts")  # fmt: skip
+    assert chats.last(ana)["text"] == texts.CLONE_READY.format(
+        bot="ana_live_bot", features="Accounts"
+    )
     assert not redis_client.exists(conversation_key(chats, ana))
 
     # and the clone answers in its own private chat

@@ -32,8 +32,6 @@ REFERRAL_PREFIX = "ref_"
 class Started:
     account: Account
     created: bool
-    # The referral row credited to the referrer by this start (None: no referral now).
-    referral_entry: int | None = None
 
 
 def referrer_id_of(payload: str) -> int | None:
@@ -78,23 +76,32 @@ def do_start(bot: BotContext, user: TgUser, payload: str = "") -> Started:
     profile = _profile(user)
     referrer = _referrer(bot, user, payload)
     with connection.cursor() as cursor:
-        cursor.execute(_REGISTER, [bot.id, user.id, *profile.values(),
-                                   referrer.pk if referrer else None])  # fmt: skip
+        cursor.execute(
+            _REGISTER, [bot.id, user.id, *profile.values(), referrer.pk if referrer else None]
+        )
         row = cursor.fetchone()
     if row is None:
         return Started(_known(bot, user.id, profile), created=False)
-    account = Account(pk=row[0], bot_id=bot.id, telegram_id=user.id, started_at=row[1],
-                      referred_by=referrer, **profile)  # fmt: skip
+    account = Account(
+        pk=row[0],
+        bot_id=bot.id,
+        telegram_id=user.id,
+        started_at=row[1],
+        referred_by=referrer,
+        **profile,
+    )
     ledger.credit(account.pk, ledger.START_POINTS, LedgerEntry.START)
     account.points = ledger.START_POINTS
-    entry = None
     if referrer is not None:
         entry = ledger.credit(
             referrer.pk, ledger.REFERRAL_POINTS, LedgerEntry.REFERRAL, str(account.pk)
         )
         if entry is not None:
+            logger.info(
+                "accounts: user %s of bot %s referred by %s", user.id, bot.id, referrer.telegram_id
+            )
             jobs.after_commit(jobs.TELL_REFERRER, bot.id, entry)
-    return Started(account, created=True, referral_entry=entry)
+    return Started(account, created=True)
 
 
 def _referrer(bot: BotContext, user: TgUser, payload: str) -> Account | None:
