@@ -168,6 +168,7 @@ def scene_accounts(sandbox: Sandbox) -> None:
     """The points bot in private chats (SPEC D1-D5): a second bot that runs the accounts
     feature (not the guard: both answer /start), and live entries made through apps/live."""
     from datetime import timedelta
+    from functools import partial
 
     import django
 
@@ -253,11 +254,14 @@ def scene_accounts(sandbox: Sandbox) -> None:
     vera_menu = wait_for(lambda: shown(vera, "Welcome, Vera"))[0]
     group = sandbox.create_chat("supergroup", title="Vera's streamers", owner_id=vera)["id"]
     sandbox.add_bot(bot, group, status="administrator")
+
+    def in_group(start: str) -> list[dict[str, Any]]:
+        calls = sandbox.calls(bot=bot, method="sendMessage", chat_id=group)
+        return [c for c in calls if c["status"] == 200 and c["params"]["text"].startswith(start)]
+
     for command, answer in (("/init", "✅"), ("/activate", "♾")):
         sandbox.message(vera, group, command)
-        reply = wait_for(lambda answer=answer: [
-            c for c in sandbox.calls(bot=bot, method="sendMessage", chat_id=group)
-            if c["status"] == 200 and c["params"]["text"].startswith(answer)])[0]  # fmt: skip
+        reply = wait_for(partial(in_group, answer))[0]
         print(f"  Vera: {command}")
         bot_says(reply["params"]["text"])
     sandbox.press(vera, vera, vera_menu["message_id"], "ac:live", bot=bot)
