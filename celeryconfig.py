@@ -118,4 +118,13 @@ beat_schedule = {
         "schedule": crontab(minute="*/20"),
         "options": {"expires": 19 * 60},
     },
+    # Hourly: the daily points (SPEC D2). The grant is once per account per day whatever runs,
+    # so the first run after midnight (in ACCOUNTS_DAY_TIMEZONE, any zone) grants the day, the
+    # later ones reach only the accounts started since, and a run missed (beat down) is made up
+    # within the hour. A long run hands its rest on to a new job (tasks/low.py).
+    "grant-daily-points": {
+        "task": "tasks.low.grant_daily_points",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 55 * 60},
+    },
 }

@@ -164,7 +164,126 @@ def scene_guard(sandbox: Sandbox) -> None:
           "later, only subscribers of @olga_news can write in «Olga's fans».")  # fmt: skip
 
 
-SCENES: list[Callable[[Sandbox], None]] = [scene_add_bot, scene_webhook, scene_guard]
+def scene_accounts(sandbox: Sandbox) -> None:
+    """The points bot in private chats (SPEC D1-D5): a second bot that runs the accounts
+    feature (not the guard: both answer /start), and live entries made through apps/live."""
+    from datetime import timedelta
+    from functools import partial
+
+    import django
+
+    django.setup()
+    from django.db.models import Count, Sum
+    from django.utils import timezone
+
+    from apps.accounts.models import Account
+    from apps.bots.models import Bot, Owner
+    from apps.live.services import do_upsert_live
+
+    bot, token = "gmbot_points_bot", "7000000002:gmbot-points-demo-token-for-the-sandbox-only"
+    web = env("WEB_PORT", "8000")
+    Bot.objects.filter(username=bot).delete()  # last run's accounts belong to a world gone
+    say("A second bot, @gmbot_points_bot, runs the points feature; seven streamers are live")
+    sandbox.create_bot(token=token, username=bot)
+    manage("addbot", "--token", "-", "--features", "accounts", stdin=token + "\n")
+    manage("setwebhook", "--bot", bot, "--url", f"http://127.0.0.1:{web}")
+    owner, _ = Owner.objects.get_or_create(telegram_id=5_000_000_016, username="live_demo")
+    owner.live_entries.all().delete()  # this scene's own streamers, from the last run
+    streams = ["Speedrun night", "Pasta live", "Acoustic set", "Chess blitz", "Q&A", "Lo-fi",
+               "Retro games"]  # fmt: skip
+    for n, title in enumerate(streams):
+        handle = title.lower().replace(" ", "_").replace("&", "n").replace("-", "")
+        do_upsert_live(
+            owner,
+            "twitch",
+            handle,
+            title=title,
+            url=f"https://twitch.tv/{handle}",
+            live_since=timezone.now() - timedelta(minutes=5 + 20 * n),
+            is_live=True,
+        )
+
+    def shown(user: int, start: str) -> list[dict[str, Any]]:
+        return [m for m in sandbox.messages(user, bot=bot) if m.get("text", "").startswith(start)]
+
+    def bot_says(text: str) -> None:
+        for line in text.splitlines():
+            print(f"  bot:  {line}" if line else "")
+
+    say("Rita starts the bot; Tom starts it through Rita's referral link")
+    rita = sandbox.create_user("Rita")["id"]
+    tom = sandbox.create_user("Tom")["id"]
+    sandbox.start(rita, bot)
+    welcome = wait_for(lambda: shown(rita, "Welcome, Rita"))[0]
+    print("  Rita: /start")
+    bot_says(welcome["text"])
+    sandbox.start(tom, bot, f"ref_{rita}")
+    tom_menu = wait_for(lambda: shown(tom, "Welcome, Tom"))[0]
+    print(f"  Tom: /start ref_{rita}   (the link in Rita's welcome)")
+    bot_says(tom_menu["text"])
+    told = wait_for(lambda: shown(rita, "🎉"))[0]
+    print("  to Rita:")
+    bot_says(told["text"])
+
+    say("Both press «Who's live» (1 point each); Next is free and edits the same message")
+    for user, menu in ((rita, welcome), (tom, tom_menu)):
+        sandbox.press(user, user, menu["message_id"], "ac:live", bot=bot)
+    listed = wait_for(lambda: shown(rita, "🔴 Live now"))[0]
+    wait_for(lambda: shown(tom, "🔴 Live now"))
+    bot_says(listed["text"])
+    sandbox.press(rita, rita, listed["message_id"], "ac:pg:2", bot=bot)
+    wait_for(lambda: shown(rita, "🔴 Live now: page 2"))
+    print(
+        f"  Rita presses Next: the same message now shows page 2, still "
+        f"{Account.objects.get(bot__username=bot, telegram_id=rita).points} points"
+    )
+
+    say("Tom keeps checking until his points run out, and is told how to earn more")
+    for _ in range(9):
+        sandbox.press(tom, tom, tom_menu["message_id"], "ac:live", bot=bot)
+    wait_for(lambda: len(shown(tom, "🔴 Live now")) == 10, timeout=40)
+    sandbox.press(tom, tom, tom_menu["message_id"], "ac:live", bot=bot)
+    earn = wait_for(lambda: shown(tom, "You're out of points"))[0]
+    alert = sandbox.calls(bot=bot, method="answerCallbackQuery")[-1]["params"]["text"]
+    print(f"  alert: {alert}")
+    bot_says(earn["text"])
+
+    say("Vera admins a group, the bot is admin there too: /init and /activate, unlimited points")
+    vera = sandbox.create_user("Vera")["id"]
+    sandbox.start(vera, bot)
+    vera_menu = wait_for(lambda: shown(vera, "Welcome, Vera"))[0]
+    group = sandbox.create_chat("supergroup", title="Vera's streamers", owner_id=vera)["id"]
+    sandbox.add_bot(bot, group, status="administrator")
+
+    def in_group(start: str) -> list[dict[str, Any]]:
+        calls = sandbox.calls(bot=bot, method="sendMessage", chat_id=group)
+        return [c for c in calls if c["status"] == 200 and c["params"]["text"].startswith(start)]
+
+    for command, answer in (("/init", "✅"), ("/activate", "♾")):
+        sandbox.message(vera, group, command)
+        reply = wait_for(partial(in_group, answer))[0]
+        print(f"  Vera: {command}")
+        bot_says(reply["params"]["text"])
+    sandbox.press(vera, vera, vera_menu["message_id"], "ac:live", bot=bot)
+    free = wait_for(lambda: shown(vera, "🔴 Live now"))[0]
+    print(f"  Vera presses «Who's live»: {free['text'].splitlines()[-1]}")
+
+    say("Summary: every change of points is a ledger row")
+    for name, user in (("Rita", rita), ("Tom", tom), ("Vera", vera)):
+        account = Account.objects.get(bot__username=bot, telegram_id=user)
+        points = "unlimited" if account.unlimited_until else f"{account.points} points"
+        rows = account.ledger.values_list("reason").annotate(n=Count("id"), total=Sum("delta"))
+        moves = ", ".join(f"{reason} {total:+d} ({n} row{'s' * (n > 1)})"
+                          for reason, n, total in rows.order_by("reason"))  # fmt: skip
+        print(f"  {name}: {points}; ledger: {moves}")
+
+
+SCENES: list[Callable[[Sandbox], None]] = [
+    scene_add_bot,
+    scene_webhook,
+    scene_guard,
+    scene_accounts,
+]
 
 
 def forget_previous_demo() -> None:

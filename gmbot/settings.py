@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import zoneinfo
 from pathlib import Path
 
 import dj_database_url
@@ -42,6 +43,8 @@ INSTALLED_APPS = [
     "apps.ops",
     "apps.ingress",
     "apps.guard",
+    "apps.live",
+    "apps.accounts",
 ]
 
 MIDDLEWARE = [
@@ -215,6 +218,27 @@ SPECTACULAR_SETTINGS = {
 # Requests per API key, shared by every web process (Redis): "<count>/<s|min|hour|day>", or
 # empty for no limit.
 API_THROTTLE_RATE = env("API_THROTTLE_RATE", "60/min")
+# --- The bot in private chats (apps/accounts; docs/accounts.md) ---
+# Commands one user may send one bot in any window of this many seconds (SPEC D6); beyond that
+# one polite refusal per window and nothing is done.
+ACCOUNTS_COMMAND_LIMIT = envint("ACCOUNTS_COMMAND_LIMIT", 10)
+ACCOUNTS_COMMAND_WINDOW_SECONDS = envint("ACCOUNTS_COMMAND_WINDOW_SECONDS", 60)
+# How long a conversation (/clone) waits for the user's next answer (SPEC D7).
+ACCOUNTS_CONVERSATION_SECONDS = envint("ACCOUNTS_CONVERSATION_SECONDS", 24 * 3600)
+# How long a paid "check live" view may be paged through for free (SPEC D3).
+ACCOUNTS_VIEW_SECONDS = envint("ACCOUNTS_VIEW_SECONDS", 600)
+# How long /activate makes a group admin's points unlimited before it must be run again (D4).
+ACCOUNTS_UNLIMITED_DAYS = envint("ACCOUNTS_UNLIMITED_DAYS", 30)
+# The calendar of the daily grant (SPEC D2): an IANA zone name.
+ACCOUNTS_DAY_TIMEZONE = env("ACCOUNTS_DAY_TIMEZONE", "UTC")
+try:
+    zoneinfo.ZoneInfo(ACCOUNTS_DAY_TIMEZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ConfigError(
+        f"ACCOUNTS_DAY_TIMEZONE must be a time zone name such as UTC or Europe/Berlin, "
+        f"not {ACCOUNTS_DAY_TIMEZONE!r}."
+    ) from None
+
 # How long a worker remembers an update it finished (apps/ingress/dispatch.py): longer than the
 # broker can take to hand its job out again (celeryconfig.py says how long that is).
 UPDATE_DONE_SECONDS = DONE_MARK_SECONDS

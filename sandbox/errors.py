@@ -49,6 +49,8 @@ MESSAGE_TO_FORWARD_NOT_FOUND = "Bad Request: message to forward not found"
 MESSAGE_CANT_BE_COPIED = "Bad Request: message can't be copied"
 MESSAGE_IDS_EMPTY = "Bad Request: message identifiers are not specified"
 
+# answerCallbackQuery with a text over 200 characters (Telegram spells it so, unlike sendMessage).
+CALLBACK_TEXT_TOO_LONG = "Bad Request: MESSAGE_TOO_LONG"
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 
 NOT_ENOUGH_RIGHTS_RESTRICT = "Bad Request: not enough rights to restrict/unrestrict chat member"

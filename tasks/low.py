@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from celery import shared_task
 
+from apps.accounts.services import daily
 from apps.guard.services import batch as guard_batch
 from apps.ingress import services as ingress
 from apps.ops import services
@@ -34,3 +37,21 @@ def purge_seen_updates() -> int:
 def verify_recent_members() -> dict[str, int]:
     """Re-check recently active members of protected groups (SPEC G11)."""
     return guard_batch.do_verify_recent_members()
+
+
+# A run's share of Celery's 60 s soft time limit; what is left is done by the next job.
+DAILY_RUN_SECONDS = 40.0
+
+
+@shared_task(name="tasks.low.grant_daily_points")
+def grant_daily_points(day: str | None = None, after: int = 0) -> dict[str, int | str]:
+    """The daily points (SPEC D2), in set-based batches; a run that uses up its time hands the
+    rest on to a new job. Safe to run twice, or two at once: the ledger's unique key (account,
+    daily, day) lets each account be credited once a day, and a balance grows only with the
+    ledger row inserted in the same statement."""
+    progress = daily.do_grant_daily_points(
+        date.fromisoformat(day) if day else None, after=after, seconds=DAILY_RUN_SECONDS
+    )
+    if not progress.done:
+        grant_daily_points.delay(progress.day.isoformat(), progress.after)
+    return {"day": progress.day.isoformat(), "after": progress.after, "granted": progress.granted}

@@ -16,6 +16,9 @@ from apps.telegram.client import telebot_for_token
 from apps.telegram.errors import TelegramError
 
 TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
+# A token as @BotFather issues them (the bot's id, a colon, 35 characters), found anywhere in a
+# text: what must never be kept or shown in plain text (apps/ingress/sealing.py, apps/accounts).
+TOKEN_IN_TEXT = re.compile(r"\d{5,20}:[A-Za-z0-9_-]{30,100}")
 
 
 class BotTokenError(ValueError):

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from apps.bots.services import BotRef
-from apps.ingress import ordering
+from apps.ingress import ordering, sealing
 from apps.ingress.models import SeenUpdate
 from apps.ingress.routing import Route
 from gmbot import claims
@@ -111,7 +111,9 @@ def enqueue_update(bot: BotRef, update: dict[str, Any], route: Route) -> bool:
     Returns False for a duplicate delivery. Raises QueueUnavailable when the job cannot be queued.
     """
     update_id = update["update_id"]
-    args = [bot.id, update]
+    # An update holding a bot token is queued encrypted (sealing.py); dedup and routing
+    # read the update itself.
+    args = [bot.id, sealing.sealed(update)]
     argsrepr = f"(bot={bot.id}, update_id={update_id})"
     ttl = settings.WEBHOOK_DEDUP_SECONDS
     if _broker_is_dedup_redis():

@@ -73,6 +73,25 @@ def set_webhook(
     return Webhook(url=url, secret=secret)
 
 
+def register_for_updates(row: Bot) -> str | None:
+    """Have Telegram deliver a newly added bot's updates (a clone, apps/accounts): its webhook
+    at WEBHOOK_BASE_URL with a fresh secret of its own or, with no public URL configured, no
+    webhook, so `runbot` can long-poll it. Returns None when done, else Telegram's reason for
+    refusing."""
+    try:
+        if settings.WEBHOOK_BASE_URL:
+            set_webhook(
+                row, settings.WEBHOOK_BASE_URL, max_connections=settings.WEBHOOK_MAX_CONNECTIONS
+            )
+        else:
+            delete_webhook(row)
+    except WebhookError as exc:
+        return str(exc)
+    except TelegramError as exc:
+        return exc.description
+    return None
+
+
 def accept_polled_update(ref: BotRef, update: dict[str, Any]) -> bool:
     """Feed an update from getUpdates into the same routing as the webhook."""
     route = routing.route(update)

@@ -300,6 +300,8 @@ class MessageMethods(Methods):
             or time.monotonic() - query.created > ttl
         ):
             raise bad_request(errors.QUERY_TOO_OLD)
+        if len(call.get_str("text") or "") > 200:  # "0-200 characters"
+            raise bad_request(errors.CALLBACK_TEXT_TOO_LONG)
         query.answered = True
         query.answer = {
             key: call.params[key]

@@ -15,6 +15,7 @@ from telebot.apihelper import ApiTelegramException
 
 from sandbox.client import Sandbox
 from tests.sandbox.conftest import OTHER_TOKEN
+from tests.sandbox.schema import spec
 
 
 def refusal(call: Callable[[], Any]) -> tuple[int, str, dict[str, Any]]:
@@ -213,6 +214,27 @@ def test_answer_callback_query_once(tb: telebot.TeleBot, sb: Sandbox, world: Any
         400,
         "Bad Request: query is too old and response timeout expired or query ID is invalid",
     )
+
+
+def test_a_callback_answer_holds_at_most_200_characters(
+    tb: telebot.TeleBot, sb: Sandbox, world: Any
+) -> None:
+    # given the Bot API's own words for answerCallbackQuery's text
+    text_field = next(f for f in spec()["methods"]["answerCallbackQuery"]["fields"]
+                      if f["name"] == "text")  # fmt: skip
+    assert "0-200 characters" in text_field["description"]
+    group = world["group"]["id"]
+    sent = tb.send_message(group, "press", reply_markup=keyboard("yes"))
+    first = sb.press(world["bob"]["id"], group, sent.message_id, "yes")["callback_query_id"]
+    second = sb.press(world["bob"]["id"], group, sent.message_id, "yes")["callback_query_id"]
+
+    # when one is answered with 201 characters and another with 200
+    too_long = refusal(lambda: tb.answer_callback_query(first, "x" * 201, show_alert=True))
+
+    # then the first is refused as Telegram does, and stays unanswered; the second goes through
+    assert too_long[:2] == (400, "Bad Request: MESSAGE_TOO_LONG")
+    assert tb.answer_callback_query(first, "x" * 200, show_alert=True) is True
+    assert tb.answer_callback_query(second, "y" * 200) is True
 
 
 def test_get_chat_is_chat_full_info(tb: telebot.TeleBot, sb: Sandbox, world: Any) -> None:
