@@ -108,6 +108,9 @@ TELEGRAM_PRIVATE_LIMIT = envint("TELEGRAM_PRIVATE_LIMIT", 1)
 TELEGRAM_PRIVATE_WINDOW_MS = envint("TELEGRAM_PRIVATE_WINDOW_MS", 1000)
 TELEGRAM_BULK_LIMIT = envint("TELEGRAM_BULK_LIMIT", 5)
 TELEGRAM_BULK_WINDOW_MS = envint("TELEGRAM_BULK_WINDOW_MS", 1000)
+# Bulk messages (broadcasts) to one chat are at least this far apart (SPEC B2).
+TELEGRAM_GROUP_SPACING_MS = envint("TELEGRAM_GROUP_SPACING_MS", 3000)
+TELEGRAM_PRIVATE_SPACING_MS = envint("TELEGRAM_PRIVATE_SPACING_MS", 1000)
 # A call that must wait at most this long for its budgets sleeps; a longer wait raises RateLimited
 # and the task is retried with that countdown instead of holding a worker.
 TELEGRAM_BUDGET_MAX_WAIT_MS = envint("TELEGRAM_BUDGET_MAX_WAIT_MS", 1000)
