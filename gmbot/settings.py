@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "apps.ops",
     "apps.ingress",
     "apps.guard",
+    "apps.live",
+    "apps.broadcasts",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +187,19 @@ SPECTACULAR_SETTINGS = {
 # Requests per API key, shared by every web process (Redis): "<count>/<s|min|hour|day>", or
 # empty for no limit.
 API_THROTTLE_RATE = env("API_THROTTLE_RATE", "60/min")
+
+# --- Broadcasts (apps/broadcasts; docs/broadcasts.md) ---
+# Deliveries one sending job claims and sends before it queues the next (free and paid rate).
+BROADCAST_BATCH_SIZE = envint("BROADCAST_BATCH_SIZE", 50)
+BROADCAST_PAID_BATCH_SIZE = envint("BROADCAST_PAID_BATCH_SIZE", 500)
+# Sending jobs that run side by side for one broadcast (free and paid rate).
+BROADCAST_SENDERS = envint("BROADCAST_SENDERS", 1)
+BROADCAST_PAID_SENDERS = envint("BROADCAST_PAID_SENDERS", 2)
+# Seconds a sending job's claim outlives its last sign of life; longer than one Bot API call can
+# take (TELEGRAM_READ_TIMEOUT and a budget wait), so a live job's claim never lapses mid-call.
+BROADCAST_LEASE_SECONDS = envint("BROADCAST_LEASE_SECONDS", 30)
+# Failures in a row (across broadcasts) that deactivate a group for broadcasts (SPEC B4).
+BROADCAST_MAX_FAILURES = envint("BROADCAST_MAX_FAILURES", 3)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -1,0 +1,172 @@
+"""Claiming deliveries for one attempt at them, and settling the claims of attempts that died.
+
+An attempt (one run of a sending or deleting job) takes a token and a lease in Redis
+(`gmbot:broadcast:lease:<token>`, BROADCAST_LEASE_SECONDS), then claims a chunk of rows with one
+conditional UPDATE (its state column from `free` to `busy`, `claim` = token). It works through them
+one by one in id order, records each outcome with an UPDATE that must still find the row
+claimed by it, and renews its lease (only while it still exists) before any call that comes
+more than a third of the lease after the last renewal. So:
+
+- a live attempt never lets its lease lapse mid-call (the lease outlives the longest call);
+- an attempt whose lease has lapsed stops before its next call, and an attempt whose outcome
+  write finds the row taken from it stops at once;
+- the claims of an attempt whose lease is gone are settled by whoever looks next: in id order,
+  the first row still claimed is the one whose call may have been made when the attempt died
+  (`settle_first`: unknown, for a send: never made again), the others were never called and go
+  back to `free`.
+
+Without Redis no attempt starts (nothing would prove it alive), and claims are settled only once
+older than the longest a job can live (the hard time limit plus a lease).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+import celeryconfig
+from apps.broadcasts.models import Delivery
+from gmbot.redis import get_redis
+
+logger = logging.getLogger(__name__)
+
+LEASE_KEY = "gmbot:broadcast:lease:{token}"
+
+
+class NoLease(Exception):
+    """Redis cannot give (or renew) a lease: the attempt must not call Telegram."""
+
+
+@dataclass
+class Attempt:
+    """One job's claim on some deliveries. `column` is the state column it claims through
+    (status for sending, deletion for deleting); `free`/`busy` its two values."""
+
+    column: str
+    free: str
+    busy: str
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    renewed: float = 0.0
+
+    @property
+    def key(self) -> str:
+        return LEASE_KEY.format(token=self.token)
+
+    def start(self) -> None:
+        try:
+            taken = get_redis().set(self.key, "1", nx=True, ex=settings.BROADCAST_LEASE_SECONDS)
+        except redis.RedisError:
+            raise NoLease("Redis is unavailable") from None
+        if not taken:
+            raise NoLease("lease token collision")
+        self.renewed = time.monotonic()
+
+    def keep_alive(self) -> bool:
+        """Before a call: True when the lease is good for the call. Renews it once a third of it
+        has passed, only if it still exists; False means it lapsed and the attempt must stop."""
+        lease = settings.BROADCAST_LEASE_SECONDS
+        if time.monotonic() - self.renewed < lease / 3:
+            return True
+        try:
+            renewed = get_redis().set(self.key, "1", xx=True, ex=lease)
+        except redis.RedisError:
+            return False
+        if renewed:
+            self.renewed = time.monotonic()
+        return bool(renewed)
+
+    def end(self) -> None:
+        try:
+            get_redis().delete(self.key)
+        except redis.RedisError:
+            logger.warning(
+                "broadcast attempt %s: lease not released (Redis); it lapses", self.token
+            )
+
+    def claim(self, rows: QuerySet[Delivery], limit: int) -> list[Delivery]:
+        """Claim up to `limit` of `rows` that are `free`, lowest ids first, skipping rows another
+        attempt is claiming right now. Returns them in id order."""
+        with transaction.atomic():
+            ids = list(
+                rows.filter(**{self.column: self.free})
+                .order_by("id")
+                .select_for_update(skip_locked=True)
+                .values_list("id", flat=True)[:limit]
+            )
+            if ids:
+                Delivery.objects.filter(pk__in=ids).update(
+                    **{self.column: self.busy}, claim=self.token, claimed_at=timezone.now()
+                )
+        return list(Delivery.objects.filter(pk__in=ids).select_related("group").order_by("id"))
+
+    def mine(self, delivery: Delivery) -> QuerySet[Delivery]:
+        """The row, only while this attempt still holds it: every outcome is written through it."""
+        return Delivery.objects.filter(pk=delivery.pk, claim=self.token, **{self.column: self.busy})
+
+    def release(self, deliveries: list[Delivery]) -> int:
+        """Give back rows this attempt claimed and did not call for."""
+        return Delivery.objects.filter(
+            pk__in=[d.pk for d in deliveries], claim=self.token, **{self.column: self.busy}
+        ).update(**{self.column: self.free}, claim="", claimed_at=None)
+
+
+def settle_dead_claims(
+    rows: QuerySet[Delivery],
+    attempt_field: str,
+    free: str,
+    busy: str,
+    settle_first: Callable[[QuerySet[Delivery]], Any],
+) -> int:
+    """Settle the claims, among `rows`, of attempts that are gone (see the module docstring).
+    Returns how many claimed rows remain held by attempts still alive."""
+    claimed = rows.filter(**{attempt_field: busy})
+    tokens = sorted(set(claimed.values_list("claim", flat=True)))
+    if not tokens:
+        return 0
+    dead = _dead(tokens, claimed)
+    alive = 0
+    for token in tokens:
+        of_token = claimed.filter(claim=token).order_by("id")
+        if token not in dead:
+            alive += of_token.count()
+            continue
+        with transaction.atomic():
+            ids = list(of_token.select_for_update().values_list("id", flat=True))
+            if not ids:
+                continue
+            settle_first(Delivery.objects.filter(pk=ids[0], claim=token, **{attempt_field: busy}))
+            Delivery.objects.filter(pk__in=ids[1:], claim=token, **{attempt_field: busy}).update(
+                **{attempt_field: free}, claim="", claimed_at=None
+            )
+        logger.warning(
+            "broadcast claims of a dead attempt settled: %d row(s), the first as unsettled",
+            len(ids),
+        )
+    return alive
+
+
+def _dead(tokens: list[str], claimed: QuerySet[Delivery]) -> set[str]:
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        for token in tokens:
+            pipe.exists(LEASE_KEY.format(token=token))
+        leased = pipe.execute()
+    except redis.RedisError:
+        # No lease can be checked: only claims older than any job could live count as dead.
+        oldest = timezone.now() - timedelta(
+            seconds=celeryconfig.task_time_limit + settings.BROADCAST_LEASE_SECONDS
+        )
+        old = claimed.filter(claimed_at__lt=oldest).values_list("claim", flat=True)
+        return set(old)
+    return {token for token, exists in zip(tokens, leased, strict=True) if not exists}

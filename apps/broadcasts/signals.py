@@ -1,0 +1,20 @@
+"""When a `low` worker starts, broadcasts left half-sent by workers that died are picked up
+again: a job whose worker was killed outright stays unacknowledged in Redis until its visibility
+timeout (hours), so waiting for the broker would leave the broadcast stuck that long."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.signals import worker_ready
+
+from celeryconfig import LOW
+
+
+@worker_ready.connect(dispatch_uid="broadcasts-resume-on-start")
+def resume_after_start(sender: Any = None, **_: Any) -> None:
+    from gmbot.celery import app
+
+    if LOW in app.amqp.queues.consume_from:
+        # A job on `normal`, as the beat entry sends it, not work in the worker's main process.
+        app.send_task("tasks.normal.resume_broadcasts")
