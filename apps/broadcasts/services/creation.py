@@ -89,6 +89,7 @@ def do_create_broadcast(
         broadcast.chosen_groups.set(chosen)
     if start:
         do_start(broadcast)
+        broadcast.refresh_from_db()
     return broadcast
 
 
