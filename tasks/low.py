@@ -44,7 +44,7 @@ def send_broadcast_batch(self: Task, broadcast_id: int) -> None:
     died becomes `unknown` and is never sent again."""
     countdown = sending.do_send_batch(broadcast_id)
     if countdown is not None:
-        self.apply_async(args=[broadcast_id], countdown=countdown)
+        self.apply_async(args=(broadcast_id,), countdown=countdown)
 
 
 @shared_task(name="tasks.low.delete_broadcast_batch", bind=True)
@@ -53,4 +53,4 @@ def delete_broadcast_batch(self: Task, broadcast_id: int) -> None:
     deletions are claimed like sends, and deleting a message again is answered as deleted."""
     countdown = deletion.do_delete_batch(broadcast_id)
     if countdown is not None:
-        self.apply_async(args=[broadcast_id], countdown=countdown)
+        self.apply_async(args=(broadcast_id,), countdown=countdown)

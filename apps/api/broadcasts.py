@@ -237,7 +237,9 @@ class LiveUpsert(ScopedAPIView):
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        owner = data.get("owner") or Owner.objects.filter(pk=self.holder.owner_id).first()
+        owner = data.get("owner")
+        if owner is None and self.holder.owner_id is not None:
+            owner = Owner.objects.filter(pk=self.holder.owner_id).first()
         if owner is None:
             raise ValidationError({"owner": ["A staff key names the owner."]})
         entry, created = do_upsert_live(

@@ -41,7 +41,7 @@ class BroadcastForm(forms.ModelForm):
         ]  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         bot = data.get("bot")
         if bot is None:
             return data
@@ -161,7 +161,7 @@ class BroadcastAdmin(admin.ModelAdmin):
         found["stars_spent"] = str(found["stars_spent"])
         return JsonResponse(found)
 
-    def export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def export_view(self, request: HttpRequest, pk: int) -> HttpResponse | StreamingHttpResponse:
         broadcast = get_object_or_404(Broadcast, pk=pk)
         if not self.has_view_permission(request, broadcast):
             return HttpResponse(status=403)

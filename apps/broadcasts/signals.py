@@ -13,8 +13,14 @@ from celeryconfig import LOW
 
 @worker_ready.connect(dispatch_uid="broadcasts-resume-on-start")
 def resume_after_start(sender: Any = None, **_: Any) -> None:
+    from django.conf import settings
+
     from gmbot.celery import app
 
     if LOW in app.amqp.queues.consume_from:
-        # A job on `normal`, as the beat entry sends it, not work in the worker's main process.
-        app.send_task("tasks.normal.resume_broadcasts")
+        # A job on `normal`, as the beat entry sends it, not work in the worker's main process;
+        # once the dead jobs' marks of life have lapsed (services/resume.py), or it would find
+        # them still standing and leave the broadcast alone.
+        app.send_task(
+            "tasks.normal.resume_broadcasts", countdown=settings.BROADCAST_LEASE_SECONDS * 2 + 1
+        )
