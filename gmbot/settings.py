@@ -192,6 +192,9 @@ API_THROTTLE_RATE = env("API_THROTTLE_RATE", "60/min")
 # Deliveries one sending job claims and sends before it queues the next (free and paid rate).
 BROADCAST_BATCH_SIZE = envint("BROADCAST_BATCH_SIZE", 50)
 BROADCAST_PAID_BATCH_SIZE = envint("BROADCAST_PAID_BATCH_SIZE", 500)
+# A paid batch claims this many deliveries at once (one commit for them all); a job killed in
+# the middle leaves them all `unknown`. At the free rate deliveries are claimed one at a time.
+BROADCAST_PAID_CLAIM = envint("BROADCAST_PAID_CLAIM", 25)
 # Sending jobs that run side by side for one broadcast (free and paid rate).
 BROADCAST_SENDERS = envint("BROADCAST_SENDERS", 1)
 BROADCAST_PAID_SENDERS = envint("BROADCAST_PAID_SENDERS", 2)

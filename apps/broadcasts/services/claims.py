@@ -1,19 +1,20 @@
 """Claiming deliveries for one attempt at them, and settling the claims of attempts that died.
 
 An attempt (one run of a sending or deleting job) takes a token and a lease in Redis
-(`gmbot:broadcast:lease:<token>`, BROADCAST_LEASE_SECONDS), then claims a chunk of rows with one
-conditional UPDATE (its state column from `free` to `busy`, `claim` = token). It works through them
-one by one in id order, records each outcome with an UPDATE that must still find the row
-claimed by it, and renews its lease (only while it still exists) before any call that comes
+(`gmbot:broadcast:lease:<token>`, BROADCAST_LEASE_SECONDS). It claims only the rows it is about
+to call for (one at a time at the free rate, a few dozen for a paid broadcast) with one
+conditional UPDATE (its state column from `free` to `busy`, `claim` = token), calls for them,
+records their outcomes with UPDATEs that must still find each row claimed by it, and only then
+claims more. It renews its lease (only while the lease still exists) before any call that comes
 more than a third of the lease after the last renewal. So:
 
 - a live attempt never lets its lease lapse mid-call (the lease outlives the longest call);
 - an attempt whose lease has lapsed stops before its next call, and an attempt whose outcome
-  write finds the row taken from it stops at once;
-- the claims of an attempt whose lease is gone are settled by whoever looks next: in id order,
-  the first row still claimed is the one whose call may have been made when the attempt died
-  (`settle_first`: unknown, for a send: never made again), the others were never called and go
-  back to `free`.
+  write finds a row taken from it stops at once;
+- rows it claimed and has not called for yet, it gives back itself when it stops early;
+- the claims of an attempt whose lease is gone are settled by whoever looks next: every row it
+  still holds may have been called for when it died (`settle`: for a send, `unknown`, never made
+  again).
 
 Without Redis no attempt starts (nothing would prove it alive), and claims are settled only once
 older than the longest a job can live (the hard time limit plus a lease).
@@ -124,12 +125,12 @@ class Attempt:
 def settle_dead_claims(
     rows: QuerySet[Delivery],
     attempt_field: str,
-    free: str,
     busy: str,
-    settle_first: Callable[[QuerySet[Delivery]], Any],
+    settle: Callable[[QuerySet[Delivery]], Any],
 ) -> int:
-    """Settle the claims, among `rows`, of attempts that are gone (see the module docstring).
-    Returns how many claimed rows remain held by attempts still alive."""
+    """Settle the claims, among `rows`, of attempts that are gone (see the module docstring):
+    `settle` gets the rows a dead attempt still held. Returns how many claimed rows remain held
+    by attempts still alive."""
     claimed = rows.filter(**{attempt_field: busy})
     tokens = sorted(set(claimed.values_list("claim", flat=True)))
     if not tokens:
@@ -141,18 +142,8 @@ def settle_dead_claims(
         if token not in dead:
             alive += of_token.count()
             continue
-        with transaction.atomic():
-            ids = list(of_token.select_for_update().values_list("id", flat=True))
-            if not ids:
-                continue
-            settle_first(Delivery.objects.filter(pk=ids[0], claim=token, **{attempt_field: busy}))
-            Delivery.objects.filter(pk__in=ids[1:], claim=token, **{attempt_field: busy}).update(
-                **{attempt_field: free}, claim="", claimed_at=None
-            )
-        logger.warning(
-            "broadcast claims of a dead attempt settled: %d row(s), the first as unsettled",
-            len(ids),
-        )
+        settled = settle(of_token)
+        logger.warning("broadcast claims of a dead attempt settled: %s row(s)", settled)
     return alive
 
 

@@ -84,7 +84,7 @@ def do_delete_batch(broadcast_id: int) -> float | None:
         sending.mark_alive(broadcast.pk, settings.BROADCAST_LEASE_SECONDS * 2)
         return settings.BROADCAST_LEASE_SECONDS / 2
     busy = claims.settle_dead_claims(
-        to_delete(broadcast), "deletion", "", D.DELETING, lambda row: row.update(deletion="")
+        to_delete(broadcast), "deletion", D.DELETING, lambda rows: rows.update(deletion="")
     )
     attempt = deleting_attempt()
     try:
