@@ -196,7 +196,7 @@ BROADCAST_PAID_BATCH_SIZE = envint("BROADCAST_PAID_BATCH_SIZE", 500)
 # the middle leaves them all `unknown`. At the free rate deliveries are claimed one at a time.
 BROADCAST_PAID_CLAIM = envint("BROADCAST_PAID_CLAIM", 25)
 # Sending jobs that run side by side for one broadcast (free and paid rate).
-BROADCAST_SENDERS = envint("BROADCAST_SENDERS", 1)
+BROADCAST_SENDERS = envint("BROADCAST_SENDERS", 2)
 BROADCAST_PAID_SENDERS = envint("BROADCAST_PAID_SENDERS", 2)
 # Seconds a sending job's claim outlives its last sign of life; longer than one Bot API call can
 # take (TELEGRAM_READ_TIMEOUT and a budget wait), so a live job's claim never lapses mid-call.

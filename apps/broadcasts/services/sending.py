@@ -154,8 +154,11 @@ def do_send_batch(broadcast_id: int) -> float | None:
     mark_alive(broadcast.pk, settings.BROADCAST_LEASE_SECONDS * 2)
     done = 0
     try:
+        still_sending = Broadcast.objects.filter(pk=broadcast.pk, status=Broadcast.Status.SENDING)
         with bulk_traffic(), paid_traffic(rate):
             while done < size:
+                if done and not still_sending.exists():
+                    return None  # paused, stopped or taken back from the admin or the API
                 rows = attempt.claim(broadcast.deliveries.all(), min(step, size - done))
                 if not rows:
                     break
