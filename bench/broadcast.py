@@ -241,7 +241,7 @@ def main() -> int:
             sb.set_member(chat, BOT, "administrator", can_delete_messages=True)
             chats.append(chat)
         seed = SEED.format(owner=OWNER, bot=BOT, paid_rate=args.paid_rate, chats=chats)
-        live_id = int(manage(env, "shell", "-c", seed).strip().splitlines()[-1])
+        live_id = int(manage(env, "shell", stdin=seed).strip().splitlines()[-1])
         key = manage(env, "createapikey", "--owner", str(OWNER), "--name", "bench").strip()
         users = [sb.create_user(f"U{n}")["id"] for n in range(int(args.stream_rate * 400) + 50)]
         sb.set_star_balance(BOT, args.groups)

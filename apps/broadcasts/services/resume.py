@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.broadcasts.models import Broadcast
@@ -22,6 +23,14 @@ logger = logging.getLogger(__name__)
 
 # A queued broadcast younger than this is surely waiting for its planning job.
 QUEUED_GRACE_SECONDS = 60
+
+
+def anything_under_way() -> bool:
+    """A broadcast queued, being sent or being deleted: something a dead worker may have left."""
+    return Broadcast.objects.filter(
+        Q(status__in=[Broadcast.Status.QUEUED, Broadcast.Status.SENDING])
+        | Q(deletion=Broadcast.Deletion.DELETING)
+    ).exists()
 
 
 def do_resume_stalled() -> dict[str, int]:
