@@ -82,16 +82,7 @@ class SendMessagesRequest(StrictSerializer):
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         try:
-            creation.check_broadcast(
-                data["bot"],
-                text=data["text"],
-                photo=data.get("photo", ""),
-                live=data.get("live"),
-                join_url=data.get("join_url", ""),
-                ban_button=data.get("ban_button", False),
-                groups=data.get("groups"),
-                paid=data.get("paid", False),
-            )
+            creation.check_broadcast(data["bot"], creation.BroadcastSpec.of(data))
         except DjangoValidationError as exc:
             raise _refused(exc) from None
         return data
@@ -150,17 +141,8 @@ class SendMessages(ScopedAPIView):
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        broadcast = creation.do_create_broadcast(
-            data["bot"],
-            text=data["text"],
-            photo=data.get("photo", ""),
-            live=data.get("live"),
-            join_url=data.get("join_url", ""),
-            ban_button=data.get("ban_button", False),
-            groups=data.get("groups"),
-            paid=data.get("paid", False),
-            via="api",
-        )
+        spec = creation.BroadcastSpec.of(data)
+        broadcast = creation.do_create_broadcast(data["bot"], spec, via="api")
         return Response(BroadcastSerializer(broadcast).data, status=status.HTTP_201_CREATED)
 
 

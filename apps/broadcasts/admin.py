@@ -49,16 +49,7 @@ class BroadcastForm(forms.ModelForm):
         if not data.get("all_groups") and not chosen:
             raise ValidationError({"chosen_groups": "Choose groups, or send to all groups."})
         try:
-            creation.check_broadcast(
-                bot,
-                text=data.get("text") or "",
-                photo=data.get("photo") or "",
-                live=data.get("live"),
-                join_url=data.get("join_url") or "",
-                ban_button=bool(data.get("ban_button")),
-                groups=chosen,
-                paid=bool(data.get("paid")),
-            )
+            creation.check_broadcast(bot, creation.BroadcastSpec.of({**data, "groups": chosen}))
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 self.add_error(field if field in self.fields else None, errors)

@@ -63,8 +63,9 @@ class World:
         fields.setdefault("text", "We are live!")
         fields.setdefault("live", self.live)
         fields.setdefault("ban_button", True)
-        creation.check_broadcast(self.bot, **fields)
-        return creation.do_create_broadcast(self.bot, **fields)
+        spec = creation.BroadcastSpec.of(fields)
+        creation.check_broadcast(self.bot, spec)
+        return creation.do_create_broadcast(self.bot, spec)
 
     def sends(self, chat_id: int | None = None, method: str = "sendMessage") -> list[dict]:
         return [

@@ -1,10 +1,13 @@
-"""Creating and starting broadcasts, from the admin or the API (SPEC B1). `check_broadcast`
-refuses what cannot go out, naming the field; `do_create_broadcast` stores it (queued, or a
-draft for the admin to start); `do_start` queues a draft or resumes a paused broadcast."""
+"""Creating and starting broadcasts, from the admin or the API (SPEC B1). A `BroadcastSpec` is
+what either gives; `check_broadcast` refuses what cannot go out, naming the field;
+`do_create_broadcast` stores it (queued, or a draft for the admin to start); `do_start` queues a
+draft or resumes a paused broadcast."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,18 +23,31 @@ FEATURE = "broadcasts"
 CAPTION_MAX = 1024  # Telegram's limit for a photo's caption; the text of either kind keeps to it
 
 
-def check_broadcast(
-    bot: Bot,
-    *,
-    text: str,
-    photo: str = "",
-    live: LiveEntry | None = None,
-    join_url: str = "",
-    ban_button: bool = False,
-    groups: Iterable[Group] | None = None,
-    paid: bool = False,
-) -> None:
+@dataclass(frozen=True)
+class BroadcastSpec:
+    """What a broadcast says and where it goes (the model's fields of the same names); no
+    `groups`: every enabled group of the bot."""
+
+    text: str
+    photo: str = ""
+    live: LiveEntry | None = None
+    join_url: str = ""
+    ban_button: bool = False
+    groups: tuple[Group, ...] = ()
+    paid: bool = False
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> BroadcastSpec:
+        """From validated form or request data; keys it does not know are left out."""
+        given = {name: data[name] for name in cls.__dataclass_fields__ if data.get(name)}
+        given["groups"] = tuple(given.get("groups") or ())
+        given.setdefault("text", "")  # refused by check_broadcast, with the field named
+        return cls(**given)
+
+
+def check_broadcast(bot: Bot, spec: BroadcastSpec) -> None:
     """Raise ValidationError naming each field that is wrong."""
+    text, live = spec.text, spec.live
     errors: dict[str, str] = {}
     if FEATURE not in (bot.features or []):
         errors["bot"] = (
@@ -44,15 +60,15 @@ def check_broadcast(
         errors["text"] = f"At most {CAPTION_MAX} characters."
     if live is not None and bot.owner_id is not None and live.owner_id != bot.owner_id:
         errors["live"] = "The live entry belongs to another owner than the bot."
-    if ban_button and live is None:
+    if spec.ban_button and live is None:
         errors["ban_button"] = "The BAN button bans a live entry: name one in `live`."
-    if not join_url and live is None:
+    if not spec.join_url and live is None:
         errors["join_url"] = "JOIN LIVE needs a URL: give `join_url`, or a live entry in `live`."
-    for group in groups or ():
+    for group in spec.groups:
         if group.bot_id != bot.pk:
             errors["groups"] = f"Group {group.pk} is not one of @{bot.username}'s."
             break
-    if paid and not BroadcastBot.objects.filter(bot=bot, allow_paid_broadcast=True).exists():
+    if spec.paid and not BroadcastBot.objects.filter(bot=bot, allow_paid_broadcast=True).exists():
         errors["paid"] = f"@{bot.username} does not allow paid broadcasting (see the admin)."
     if errors:
         raise ValidationError(errors)
@@ -60,33 +76,22 @@ def check_broadcast(
 
 @transaction.atomic
 def do_create_broadcast(
-    bot: Bot,
-    *,
-    text: str,
-    photo: str = "",
-    live: LiveEntry | None = None,
-    join_url: str = "",
-    ban_button: bool = False,
-    groups: Iterable[Group] | None = None,
-    paid: bool = False,
-    start: bool = True,
-    via: str = "api",
+    bot: Bot, spec: BroadcastSpec, *, start: bool = True, via: str = "api"
 ) -> Broadcast:
     """Store a checked broadcast; with `start`, queue its planning after the commit."""
-    chosen = list(groups or ())
     broadcast = Broadcast.objects.create(
         bot=bot,
-        text=text,
-        photo=photo,
-        live=live,
-        join_url=join_url,
-        ban_button=ban_button,
-        all_groups=not chosen,
-        paid=paid,
+        text=spec.text,
+        photo=spec.photo,
+        live=spec.live,
+        join_url=spec.join_url,
+        ban_button=spec.ban_button,
+        all_groups=not spec.groups,
+        paid=spec.paid,
         created_via=via,
     )
-    if chosen:
-        broadcast.chosen_groups.set(chosen)
+    if spec.groups:
+        broadcast.chosen_groups.set(spec.groups)
     if start:
         do_start(broadcast)
         broadcast.refresh_from_db()
