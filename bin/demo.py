@@ -283,7 +283,8 @@ def scene_broadcast(sandbox: Sandbox) -> None:
     http.delete(f"{api}/broadcasts/{created['id']}", timeout=10)
     shown = wait_for(lambda: (s := progress())["deletion"] == "deleted" and s)
     for outcome, count in shown["progress"]["deletions"].items():
-        print(f"  {outcome}: {count}  (the one BAN removed is among them)")
+        print(f"  {outcome}: {count}")
+    print("  (the message BAN removed counts as deleted: its delivery says by whom)")
     print(
         f"  photos left in the groups: "
         f"{sum(1 for g in groups for m in sandbox.messages(g) if 'photo' in m)}"
