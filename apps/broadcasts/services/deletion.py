@@ -26,6 +26,7 @@ from django.utils import timezone
 from apps.bots.context import context_for
 from apps.broadcasts.models import Broadcast, Delivery
 from apps.broadcasts.services import claims, sending
+from apps.chats.models import Group
 from apps.telegram.client import last_outcome
 from apps.telegram.errors import BadRequest, RetryAfter, TelegramError, Unreachable
 from apps.telegram.traffic import bulk_traffic
@@ -112,12 +113,15 @@ def _delete_all(broadcast: Broadcast, attempt: claims.Attempt, rows: list[Delive
         attempt.release(rows)
         logger.warning("broadcast %s: its bot is inactive, deletion waits", broadcast.pk)
         return sending.PAUSE_AFTER_NO_ANSWER * 12
+    now_at = dict(
+        Group.objects.filter(pk__in=[r.group_id for r in rows]).values_list("pk", "chat_id")
+    )
     with bulk_traffic():
         for index, row in enumerate(rows):
             if not attempt.keep_alive():
                 attempt.release(rows[index:])
                 return 0.0
-            if row.group.chat_id != row.chat_id:
+            if now_at.get(row.group_id) != row.chat_id:
                 outcome, words = D.CHAT_UNREACHABLE, "the group migrated to a supergroup since"
             else:
                 try:

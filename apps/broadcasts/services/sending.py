@@ -20,6 +20,8 @@ What each answer from Telegram makes of a delivery:
 from __future__ import annotations
 
 import logging
+import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +51,9 @@ ALIVE_KEY = "gmbot:broadcast:{id}:alive"
 # Seconds before the next batch after no answer from Telegram, and after finding only rows
 # still claimed by a live attempt.
 PAUSE_AFTER_NO_ANSWER = 5.0
+# A batch looks whether its broadcast is still being sent (not paused, stopped, taken back) at
+# least this often.
+STATUS_CHECK_SECONDS = 1.0
 
 PENDING, SENDING = Delivery.Status.PENDING, Delivery.Status.SENDING
 
@@ -153,17 +158,28 @@ def do_send_batch(broadcast_id: int) -> float | None:
         return PAUSE_AFTER_NO_ANSWER
     mark_alive(broadcast.pk, settings.BROADCAST_LEASE_SECONDS * 2)
     done = 0
+    # Groups whose failure count a success must reset: read once a batch, not once a message.
+    failing = set(
+        GroupBroadcasting.objects.filter(
+            consecutive_failures__gt=0, group__deliveries__broadcast=broadcast
+        ).values_list("group_id", flat=True)
+    )
+    still_sending = Broadcast.objects.filter(pk=broadcast.pk, status=Broadcast.Status.SENDING)
+    checked = time.monotonic()
     try:
-        still_sending = Broadcast.objects.filter(pk=broadcast.pk, status=Broadcast.Status.SENDING)
         with bulk_traffic(), paid_traffic(rate):
             while done < size:
-                if done and not still_sending.exists():
-                    return None  # paused, stopped or taken back from the admin or the API
+                if time.monotonic() - checked > STATUS_CHECK_SECONDS:
+                    if not still_sending.exists():
+                        return None  # paused, stopped or taken back from the admin or the API
+                    checked = time.monotonic()
                 rows = attempt.claim(broadcast.deliveries.all(), min(step, size - done))
                 if not rows:
                     break
                 done += len(rows)
-                ended, countdown = _send_rows(bot.telebot, broadcast, attempt, rows, paid=rate > 0)
+                ended, countdown = _send_rows(
+                    bot.telebot, broadcast, attempt, rows, failing, paid=rate > 0
+                )
                 if ended:
                     return countdown
     finally:
@@ -180,7 +196,7 @@ def do_send_batch(broadcast_id: int) -> float | None:
 
 def _send_rows(
     telebot: TeleBot, broadcast: Broadcast, attempt: claims.Attempt, rows: list[Delivery],
-    *, paid: bool,
+    failing: set[int], *, paid: bool,
 ) -> tuple[bool, float | None]:  # fmt: skip
     """Send the rows just claimed and record what became of them. Returns (the batch ends here,
     the seconds until the next batch or None for no next batch)."""
@@ -208,7 +224,7 @@ def _send_rows(
             ended = True
             stop = PAUSE_AFTER_NO_ANSWER if isinstance(outcome, NoAnswer) else None
             break
-    if not record(attempt, results):
+    if not record(attempt, results, failing):
         # A row was settled by someone else: this attempt had lost its claims.
         return True, 0.0
     for _, outcome in results:
@@ -253,17 +269,21 @@ def send_one(telebot: TeleBot, broadcast: Broadcast, row: Delivery, *, paid: boo
     return Sent(message)
 
 
-def record(attempt: claims.Attempt, results: list[tuple[Delivery, Outcome]]) -> bool:
-    """Write the outcomes, each through the attempt's claim, with what they mean for the groups,
-    in one transaction. False when a claim was no longer this attempt's."""
+def record(
+    attempt: claims.Attempt, results: list[tuple[Delivery, Outcome]], failing: set[int]
+) -> bool:
+    """Write the outcomes, each through the attempt's claim, with what they mean for the groups
+    (`failing`: the groups whose failure count a success resets), in one transaction. False when
+    a claim was no longer this attempt's."""
     now = timezone.now()
-    failing = set(
-        GroupBroadcasting.objects.filter(
-            group_id__in=[row.group_id for row, outcome in results if isinstance(outcome, Sent)],
-            consecutive_failures__gt=0,
-        ).values_list("group_id", flat=True)
+    # One statement needs no transaction of its own (autocommit); more, or a failure's
+    # bookkeeping, go in one, for one commit.
+    alone = (
+        len(results) == 1
+        and isinstance(results[0][1], Sent)
+        and results[0][0].group_id not in failing
     )
-    with transaction.atomic():
+    with nullcontext() if alone else transaction.atomic():
         for row, outcome in results:
             code = debug_code(row.pk)
             if isinstance(outcome, Sent):
@@ -280,6 +300,7 @@ def record(attempt: claims.Attempt, results: list[tuple[Delivery, Outcome]]) -> 
                     GroupBroadcasting.objects.filter(group_id=row.group_id).update(
                         consecutive_failures=0
                     )
+                    failing.discard(row.group_id)
             elif isinstance(outcome, Refused):
                 written = attempt.mine(row).update(
                     status=Delivery.Status.FAILED,
