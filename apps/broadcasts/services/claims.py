@@ -2,11 +2,12 @@
 
 An attempt (one run of a sending or deleting job) takes a token and a lease in Redis
 (`gmbot:broadcast:lease:<token>`, BROADCAST_LEASE_SECONDS). It claims only the rows it is about
-to call for (one at a time at the free rate, a few dozen for a paid broadcast) with one
-conditional UPDATE (its state column from `free` to `busy`, `claim` = token), calls for them,
-records their outcomes with UPDATEs that must still find each row claimed by it, and only then
-claims more. It renews its lease (only while the lease still exists) before any call that comes
-more than a third of the lease after the last renewal. So:
+to call for (sending: one at a time at the free rate, a few dozen for a paid broadcast; deleting,
+where a second call is harmless, a batch at once) with one conditional UPDATE (its state column
+from `free` to `busy`, `claim` = token), calls for them, records their outcomes with UPDATEs
+that must still find each row claimed by it, and only then claims more. It renews its lease
+(only while the lease still exists) before any call that comes more than a third of the lease
+after the last renewal. So:
 
 - a live attempt never lets its lease lapse mid-call (the lease outlives the longest call);
 - an attempt whose lease has lapsed stops before its next call, and an attempt whose outcome
