@@ -14,7 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.api.fields import StrictBooleanField, TenantRef
+from apps.api.fields import StrictBooleanField, TenantRef, TenantRefList
 from apps.api.serializers import StrictSerializer
 from apps.api.views import ScopedAPIView
 from apps.bots.models import Bot, Owner
@@ -66,8 +66,8 @@ class SendMessagesRequest(StrictSerializer):
         required=False, help_text="Add the BAN button (needs `live`): a group admin who presses "
         "it stops this live entry from being promoted in that group."
     )  # fmt: skip
-    groups = serializers.ListField(
-        child=TenantRef(Group),
+    groups = TenantRefList(
+        Group,
         required=False,
         min_length=1,
         max_length=MAX_GROUPS,

@@ -85,6 +85,14 @@ def test_one_owners_key_cannot_read_start_or_delete_anothers_broadcast(
 
     assert (read.status_code, delete.status_code, start.status_code) == (404, 404, 404)
     assert fields(start) == {"bot": "not_found", "live": "not_found"}
+    # a list of groups is looked up in one query, and the one not the key's is named
+    own_bot = BotFactory(owner=world.owner, features=["broadcasts"])
+    own_group = GroupFactory(bot=own_bot, owner=world.owner)
+    owner_key = make_key(world.owner)
+    mixed = post(client, owner_key, "/api/send_messages", {
+        "bot": own_bot.telegram_id, "text": "hi", "join_url": "https://x.org",
+        "groups": [own_group.pk, GroupFactory().pk]})  # fmt: skip
+    assert (mixed.status_code, fields(mixed)) == (404, {"groups.1": "not_found"})
     theirs.refresh_from_db()
     assert (theirs.deletion, Broadcast.objects.count()) == ("", 1)
 
