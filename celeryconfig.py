@@ -127,4 +127,11 @@ beat_schedule = {
         "schedule": crontab(minute=5),
         "options": {"expires": 55 * 60},
     },
+    # Every minute: a broadcast whose jobs were lost (every worker killed, say) is picked up
+    # again (SPEC B6); `low` workers also ask for this as they start. Cheap when nothing stalled.
+    "resume-broadcasts": {
+        "task": "tasks.normal.resume_broadcasts",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
 }

@@ -42,7 +42,10 @@ def scene_add_bot(sandbox: Sandbox) -> None:
     say("A bot is created in the sandbox's Telegram and added to GMBot with its token")
     sandbox.create_bot(token=DEMO_BOT_TOKEN, username=DEMO_BOT_USERNAME)
     # The token goes in on stdin, never on a command line.
-    out = manage("addbot", "--token", "-", stdin=DEMO_BOT_TOKEN + "\n")
+    # It runs the guard and broadcasts (scene_broadcast) from the start: a worker picks up a
+    # change of a bot's features only when it next reads the row, up to a minute later.
+    out = manage("addbot", "--token", "-", "--features", "guard,broadcasts",
+                 stdin=DEMO_BOT_TOKEN + "\n")  # fmt: skip
     for line in out.splitlines():
         print(f"  {line}")
     calls = sandbox.calls(method="getMe")
@@ -278,10 +281,131 @@ def scene_accounts(sandbox: Sandbox) -> None:
         print(f"  {name}: {points}; ledger: {moves}")
 
 
+def scene_broadcast(sandbox: Sandbox) -> None:
+    """Broadcasts (SPEC B, D8): a live entry goes live through the API, a photo broadcast with
+    JOIN LIVE and BAN reaches the groups, an admin presses BAN, the broadcast is taken back."""
+    import requests
+
+    bot = DEMO_BOT_USERNAME
+    api = f"http://127.0.0.1:{os.environ.get('WEB_PORT', '8000')}/api"
+    say("Olga owns the bot, which also runs broadcasts; she protects two more groups")
+    olga = next(
+        u["update"]["message"]["from"]["id"]
+        for u in sandbox.updates(bot=bot)
+        if u["update"].get("message", {}).get("from", {}).get("username") == "olga"
+    )
+    manage("addbot", "--token", "-", "--features", "guard,broadcasts", "--owner", str(olga),
+           stdin=DEMO_BOT_TOKEN + "\n")  # fmt: skip
+    groups = [
+        c["params"]["chat_id"]
+        for c in sandbox.calls(bot=bot, method="sendMessage")
+        if "Protection is active" in c["params"].get("text", "")
+    ]
+    for title in ("Olga's club", "Olga's travel"):
+        chat = sandbox.create_chat("supergroup", title=title, owner_id=olga)["id"]
+        sandbox.add_bot(
+            bot, chat, status="administrator", can_delete_messages=True, can_restrict_members=True
+        )
+        sandbox.message(olga, chat, "/protect @olga_news")
+        groups.append(chat)
+    wait_for(
+        lambda: (
+            len(
+                [
+                    c
+                    for c in sandbox.calls(bot=bot, method="sendMessage")
+                    if "Protection is active" in c["params"].get("text", "")
+                ]
+            )
+            >= 3
+        )
+    )
+    print(f"  {len(groups)} groups: {', '.join(sandbox.chat(g)['title'] for g in groups)}")
+
+    key = manage("createapikey", "--owner", str(olga), "--name", "demo").strip()
+    http = requests.Session()
+    http.headers["X-API-Key"] = key
+    say("Olga's stream monitor tells GMBot she is live: POST /api/live")
+    live = http.post(
+        f"{api}/live",
+        json={
+            "platform": "tiktok",
+            "handle": "olga",
+            "title": "Olga live from the beach",
+            "url": "https://www.tiktok.com/@olga/live",
+            "live_now": True,
+        },
+        timeout=10,
+    ).json()
+    print(
+        f"  live entry {live['id']}: {live['platform']}/{live['handle']} live now: "
+        f"{live['live_now']}"
+    )
+
+    say("A photo broadcast with JOIN LIVE and BAN: POST /api/send_messages")
+    bot_id = int(DEMO_BOT_TOKEN.split(":")[0])
+    created = http.post(
+        f"{api}/send_messages",
+        json={
+            "bot": bot_id,
+            "text": "Olga is live now! Come and say hi 👋",
+            "photo": "https://example.com/olga-live.jpg",
+            "live": live["id"],
+            "ban_button": True,
+        },
+        timeout=10,
+    ).json()
+
+    def progress() -> dict[str, Any]:
+        return dict(http.get(f"{api}/broadcasts/{created['id']}", timeout=10).json())
+
+    shown: dict[str, Any] = created
+    print(f"  broadcast {created['id']}: {created['progress']['targets']} groups, "
+          f"{created['progress']['stars_estimated']} Stars (a free one)")  # fmt: skip
+    while shown["status"] not in ("done", "stopped", "paused"):
+        time.sleep(0.5)
+        shown = progress()
+        p = shown["progress"]
+        print(
+            f"  {shown['status']:8} sent {p['sent']}  to go {p['pending']}  "
+            f"skipped {p['skipped']}  failed {p['failed']}  unknown {p['unknown']}"
+        )
+    photos = [c for c in sandbox.calls(bot=bot, method="sendPhoto") if c["status"] == 200]
+    print(f"  caption: {photos[0]['params']['caption']!r}")
+    keyboard = photos[0]["params"]["reply_markup"]["inline_keyboard"]
+    print(f"  buttons: {[button['text'] for row in keyboard for button in row]}")
+
+    travel = photos[-1]
+    title = sandbox.chat(int(travel["params"]["chat_id"]))["title"]
+    say(f"Olga presses BAN in «{title}»: that live is never promoted there again")
+    message_id = travel["response"]["result"]["message_id"]
+    pressed = sandbox.press(olga, travel["params"]["chat_id"], message_id, data=f"bb:{live['id']}")
+    answer = wait_for(
+        lambda: [
+            c
+            for c in sandbox.calls(bot=bot, method="answerCallbackQuery")
+            if c["params"]["callback_query_id"] == pressed["callback_query_id"]
+        ]
+    )[0]
+    print(f"  bot:  {answer['params']['text']}")
+
+    say("The broadcast is deleted everywhere: DELETE /api/broadcasts/<id>")
+    http.delete(f"{api}/broadcasts/{created['id']}", timeout=10)
+    shown = wait_for(lambda: (s := progress())["deletion"] == "deleted" and s)
+    for outcome, count in shown["progress"]["deletions"].items():
+        print(f"  {outcome}: {count}")
+    print("  (the message BAN removed counts as deleted: its delivery says by whom)")
+    print(
+        f"  photos left in the groups: "
+        f"{sum(1 for g in groups for m in sandbox.messages(g) if 'photo' in m)}"
+    )
+
+
 SCENES: list[Callable[[Sandbox], None]] = [
     scene_add_bot,
     scene_webhook,
     scene_guard,
+    scene_broadcast,
     scene_accounts,
 ]
 

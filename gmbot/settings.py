@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.guard",
     "apps.live",
     "apps.accounts",
+    "apps.broadcasts",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +131,9 @@ TELEGRAM_PRIVATE_LIMIT = envint("TELEGRAM_PRIVATE_LIMIT", 1)
 TELEGRAM_PRIVATE_WINDOW_MS = envint("TELEGRAM_PRIVATE_WINDOW_MS", 1000)
 TELEGRAM_BULK_LIMIT = envint("TELEGRAM_BULK_LIMIT", 5)
 TELEGRAM_BULK_WINDOW_MS = envint("TELEGRAM_BULK_WINDOW_MS", 1000)
+# Bulk messages (broadcasts) to one chat are at least this far apart (SPEC B2).
+TELEGRAM_GROUP_SPACING_MS = envint("TELEGRAM_GROUP_SPACING_MS", 3000)
+TELEGRAM_PRIVATE_SPACING_MS = envint("TELEGRAM_PRIVATE_SPACING_MS", 1000)
 # A call that must wait at most this long for its budgets sleeps; a longer wait raises RateLimited
 # and the task is retried with that countdown instead of holding a worker.
 TELEGRAM_BUDGET_MAX_WAIT_MS = envint("TELEGRAM_BUDGET_MAX_WAIT_MS", 1000)
@@ -242,6 +246,22 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError):
 # How long a worker remembers an update it finished (apps/ingress/dispatch.py): longer than the
 # broker can take to hand its job out again (celeryconfig.py says how long that is).
 UPDATE_DONE_SECONDS = DONE_MARK_SECONDS
+
+# --- Broadcasts (apps/broadcasts; docs/broadcasts.md) ---
+# Deliveries one sending job claims and sends before it queues the next (free and paid rate).
+BROADCAST_BATCH_SIZE = envint("BROADCAST_BATCH_SIZE", 50)
+BROADCAST_PAID_BATCH_SIZE = envint("BROADCAST_PAID_BATCH_SIZE", 500)
+# A paid batch claims this many deliveries at once (one commit for them all); a job killed in
+# the middle leaves them all `unknown`. At the free rate deliveries are claimed one at a time.
+BROADCAST_PAID_CLAIM = envint("BROADCAST_PAID_CLAIM", 25)
+# Sending jobs that run side by side for one broadcast (free and paid rate).
+BROADCAST_SENDERS = envint("BROADCAST_SENDERS", 2)
+BROADCAST_PAID_SENDERS = envint("BROADCAST_PAID_SENDERS", 2)
+# Seconds a sending job's claim outlives its last sign of life; longer than one Bot API call can
+# take (TELEGRAM_READ_TIMEOUT and a budget wait), so a live job's claim never lapses mid-call.
+BROADCAST_LEASE_SECONDS = envint("BROADCAST_LEASE_SECONDS", 30)
+# Failures in a row (across broadcasts) that deactivate a group for broadcasts (SPEC B4).
+BROADCAST_MAX_FAILURES = envint("BROADCAST_MAX_FAILURES", 3)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

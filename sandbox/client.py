@@ -72,6 +72,18 @@ class Sandbox:
     def bot(self, bot: str) -> dict[str, Any]:
         return self._get(f"bots/{bot}")
 
+    def set_star_balance(self, bot: str, stars: float) -> dict[str, Any]:
+        """The bot's Telegram Stars, which paid broadcasting spends (0.1 Star a message)."""
+        return self._post(f"bots/{bot}", star_balance=stars)
+
+    def clock(self) -> dict[str, Any]:
+        """{"now": Telegram's time as the sandbox reports it, "offset": seconds moved}."""
+        return self._get("clock")
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        """Move the sandbox's Telegram clock forward (message dates, the 48-hour delete rule)."""
+        return self._post("clock", advance=seconds)
+
     def create_user(
         self, first_name: str, id: int | None = None, username: str | None = None, **kw: Any
     ) -> dict[str, Any]:
@@ -213,7 +225,8 @@ class Sandbox:
 
     def set_limits(self, **kw: Any) -> dict[str, Any]:
         """kw: enabled, time_scale, global_per_second, global_burst, group_per_minute,
-        group_burst, private_per_second, private_burst, webhook_timeout,
+        group_burst, private_per_second, private_burst, paid_per_second, paid_burst,
+        webhook_timeout,
         webhook_backoff_initial, webhook_backoff_cap, callback_query_ttl."""
         return self._post("limits", **kw)
 
@@ -227,8 +240,10 @@ class Sandbox:
         delay_ms: float | None = None,
         retry_after: int | None = None,
         bot: str | None = None,
+        chat_id: int | None = None,
     ) -> dict[str, Any]:
-        """Make `method` ("*" for any) answer an error (error_code 0: only delay it)."""
+        """Make `method` ("*" for any) answer an error (error_code 0: only delay it), for every
+        chat or only calls about `chat_id`."""
         return self._post(
             "faults",
             method=method,
@@ -239,6 +254,7 @@ class Sandbox:
             delay_ms=delay_ms,
             retry_after=retry_after,
             bot=bot,
+            chat_id=chat_id,
         )
 
     def clear_faults(self) -> None:

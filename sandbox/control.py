@@ -27,6 +27,8 @@ from sandbox.world import (
     Update,
     User,
     World,
+    advance_clock,
+    clock_offset,
     now,
 )
 
@@ -80,6 +82,9 @@ class Control:
             ("POST", "/_sandbox/reset", self.reset),
             ("POST", "/_sandbox/bots", self.create_bot),
             ("GET", "/_sandbox/bots/{bot}", self.get_bot),
+            ("POST", "/_sandbox/bots/{bot}", self.update_bot),
+            ("GET", "/_sandbox/clock", self.get_clock),
+            ("POST", "/_sandbox/clock", self.move_clock),
             ("POST", "/_sandbox/users", self.create_user),
             ("POST", "/_sandbox/chats", self.create_chat),
             ("GET", "/_sandbox/chats/{chat_id}", self.get_chat),
@@ -174,8 +179,30 @@ class Control:
                 "webhook": bot.webhook.url if bot.webhook else None,
                 "pending_update_count": len(bot.pending),
                 "commands": list(bot.commands.values()),
+                "star_balance": bot.star_nanos / 1_000_000_000,
             }
         )
+
+    async def update_bot(self, request: web.Request) -> web.Response:
+        """`star_balance` (Stars, may be fractional): what paid broadcasting draws on."""
+        bot = self.world.bot_named(request.match_info["bot"])
+        body = await self._body(request)
+        if "star_balance" in body:
+            stars = float(body["star_balance"])
+            if stars < 0:
+                raise ValueError("star_balance must not be negative")
+            bot.star_nanos = round(stars * 1_000_000_000)
+        return await self.get_bot(request)
+
+    async def get_clock(self, request: web.Request) -> web.Response:
+        return _json({"now": now(), "offset": clock_offset()})
+
+    async def move_clock(self, request: web.Request) -> web.Response:
+        """`advance` seconds forward: the dates Telegram reports (and judges messages by) move;
+        limits and webhook timing do not."""
+        body = await self._body(request)
+        advance_clock(float(body.get("advance") or 0))
+        return await self.get_clock(request)
 
     async def create_user(self, request: web.Request) -> web.Response:
         body = await self._body(request)

@@ -37,6 +37,9 @@ MESSAGE_ID_MISSING = "Bad Request: message identifier is not specified"
 
 MESSAGE_TO_DELETE_NOT_FOUND = "Bad Request: message to delete not found"
 MESSAGE_CANT_BE_DELETED = "Bad Request: message can't be deleted"
+# Older than 48 hours (api.json, deleteMessage: "A message can only be deleted if it was sent
+# less than 48 hours ago").
+MESSAGE_CANT_BE_DELETED_FOR_EVERYONE = "Bad Request: message can't be deleted for everyone"
 MESSAGE_TO_EDIT_NOT_FOUND = "Bad Request: message to edit not found"
 MESSAGE_CANT_BE_EDITED = "Bad Request: message can't be edited"
 NO_TEXT_TO_EDIT = "Bad Request: there is no text in the message to edit"
@@ -51,6 +54,10 @@ MESSAGE_IDS_EMPTY = "Bad Request: message identifiers are not specified"
 
 # answerCallbackQuery with a text over 200 characters (Telegram spells it so, unlike sendMessage).
 CALLBACK_TEXT_TOO_LONG = "Bad Request: MESSAGE_TOO_LONG"
+# Paid broadcasting (allow_paid_broadcast) with too few Stars left: MTProto's error, as the Bot
+# API passes such errors on ("Bad Request: " and the MTProto name).
+BALANCE_TOO_LOW = "Bad Request: BALANCE_TOO_LOW"
+
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 
 NOT_ENOUGH_RIGHTS_RESTRICT = "Bad Request: not enough rights to restrict/unrestrict chat member"

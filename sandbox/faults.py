@@ -10,6 +10,8 @@ class Fault:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.method = str(spec.get("method") or "*").lower()
         self.bot = spec.get("bot")
+        # Only calls about this chat (chat_id), when given: one group refusing, others not.
+        self.chat_id = int(spec["chat_id"]) if spec.get("chat_id") is not None else None
         self.error_code = int(spec.get("error_code") or 0)
         self.description = spec.get("description") or ""
         self.times = spec.get("times")
@@ -18,10 +20,12 @@ class Fault:
         self.retry_after = spec.get("retry_after")
         self.parameters = spec.get("parameters")
 
-    def matches(self, method: str, bot_names: tuple[str, ...]) -> bool:
+    def matches(self, method: str, bot_names: tuple[str, ...], chat_id: int | None = None) -> bool:
         if self.times is not None and self.times <= 0:
             return False
         if self.method not in ("*", method):
+            return False
+        if self.chat_id is not None and self.chat_id != chat_id:
             return False
         if self.bot is not None and str(self.bot).lstrip("@").lower() not in bot_names:
             return False
@@ -31,6 +35,7 @@ class Fault:
         return {
             "method": self.method,
             "bot": self.bot,
+            "chat_id": self.chat_id,
             "error_code": self.error_code,
             "description": self.description,
             "times": self.times,

@@ -21,6 +21,10 @@ class Settings:
     group_burst: int = 20
     private_per_second: float = 1.0
     private_burst: int = 3
+    # Messages sent with allow_paid_broadcast: up to 1,000 a second per bot (api.json), in place
+    # of the bot-wide limit; the per-chat limits still apply.
+    paid_per_second: float = 1000.0
+    paid_burst: int = 1000
     webhook_timeout: float = 10.0
     webhook_backoff_initial: float = 1.0
     webhook_backoff_cap: float = 60.0
@@ -75,13 +79,21 @@ class Limiter:
         bucket[0] = tokens
         return (1.0 - tokens) / rate
 
-    def check(self, bot_id: int, chat_id: int | None, chat_type: str | None) -> int:
-        """0 when the call may proceed, otherwise the retry_after (whole seconds) to answer."""
+    def check(
+        self, bot_id: int, chat_id: int | None, chat_type: str | None, paid: bool = False
+    ) -> int:
+        """0 when the call may proceed, otherwise the retry_after (whole seconds) to answer.
+        `paid`: sent with allow_paid_broadcast, so the paid rate replaces the bot-wide one."""
         settings = self.settings
         if not settings.enabled:
             return 0
         at = self.clock()
-        wait = self._take(bot_id, settings.global_per_second, settings.global_burst, at)
+        if paid:
+            key: Any = (bot_id, "paid")
+            wait = self._take(key, settings.paid_per_second, settings.paid_burst, at)
+        else:
+            key = bot_id
+            wait = self._take(key, settings.global_per_second, settings.global_burst, at)
         if wait == 0.0 and chat_id is not None and chat_type is not None:
             if chat_type == "private":
                 wait = self._take(
@@ -95,8 +107,8 @@ class Limiter:
                     at,
                 )
             if wait:
-                # The refused call does not spend the bot's global token.
-                self._buckets[bot_id][0] += 1.0
+                # The refused call does not spend the bot's global (or paid) token.
+                self._buckets[key][0] += 1.0
         if wait == 0.0:
             return 0
         return max(1, math.ceil(wait))

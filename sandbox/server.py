@@ -17,7 +17,7 @@ from sandbox.errors import ApiError
 from sandbox.faults import Fault
 from sandbox.limits import Limiter, Settings
 from sandbox.methods import ALIASES, ASYNC_METHODS, METHOD_NAMES, BotApi, Call
-from sandbox.world import SEND_METHODS, World
+from sandbox.world import SEND_METHODS, World, reset_clock
 
 # Parameters Telegram reads as JSON-serialized objects.
 JSON_PARAMS = frozenset(
@@ -56,6 +56,7 @@ class Sandbox:
         self.faults: list[Fault] = []
 
     def reset(self) -> None:
+        reset_clock()
         self.settings.__init__()  # type: ignore[misc]
         self.settings.update(self.initial_settings)
         self.world = World()
@@ -80,7 +81,7 @@ class Sandbox:
             not_found = ApiError(404, errors.NOT_FOUND).payload()
             return self._log(bot.user.username or "", name, params, 404, not_found, None)
         call = Call(bot=bot, method=method, params=params, files=files)
-        fault = self._fault(name, bot.token, bot.user.username or "")
+        fault = self._fault(name, bot.token, bot.user.username or "", params.get("chat_id"))
         if fault is not None:
             if fault.delay_ms:
                 await asyncio.sleep(fault.delay_ms / 1000)
@@ -90,7 +91,9 @@ class Sandbox:
         # group, 1/s per private chat); it publishes none for other methods.
         if name in SEND_METHODS:
             chat_id, chat_type = self._limit_target(name, params)
-            retry_after = self.limiter.check(bot.id, chat_id, chat_type)
+            retry_after = self.limiter.check(
+                bot.id, chat_id, chat_type, paid=call.get_bool("allow_paid_broadcast")
+            )
             if retry_after:
                 error = ApiError(
                     429,
@@ -108,10 +111,10 @@ class Sandbox:
             payload["description"] = call.description
         return self._log_call(call, 200, payload, call.chat_id)
 
-    def _fault(self, name: str, token: str, username: str) -> Fault | None:
+    def _fault(self, name: str, token: str, username: str, chat_id: Any) -> Fault | None:
         names = (token.lower(), username.lower())
         for fault in self.faults:
-            if fault.matches(name, names):
+            if fault.matches(name, names, _int_or_none(chat_id)):
                 if fault.times is not None:
                     fault.times -= 1
                 return fault

@@ -120,8 +120,32 @@ GROUP_ANONYMOUS_BOT_ID = 1087968824
 CHANNEL_BOT_ID = 136817688
 
 
+# Telegram's clock as the sandbox shows it: the host's, moved forward by the control API
+# (`POST /_sandbox/clock`) so a test can age messages (deleteMessage's 48-hour rule) without
+# waiting. Only dates Telegram reports move; limits and webhook timing keep the host's clock.
+_clock_offset = 0.0
+
+
 def now() -> int:
-    return int(time.time())
+    return int(time.time() + _clock_offset)
+
+
+def advance_clock(seconds: float) -> float:
+    """Move the sandbox's Telegram clock forward; returns the total offset."""
+    global _clock_offset
+    if seconds < 0:
+        raise ValueError("the clock only moves forward")
+    _clock_offset += seconds
+    return _clock_offset
+
+
+def reset_clock() -> None:
+    global _clock_offset
+    _clock_offset = 0.0
+
+
+def clock_offset() -> float:
+    return _clock_offset
 
 
 @dataclass
@@ -193,6 +217,9 @@ class Bot:
     allowed_updates_given: list[str] | None = None
     webhook: Webhook | None = None
     pending: dict[int, Update] = field(default_factory=dict)
+    # The bot's Telegram Stars, in nanostars (10^-9 Star): paid broadcasting costs 0.1 Star a
+    # message. A new bot has none, as on Telegram.
+    star_nanos: int = 0
 
     @property
     def id(self) -> int:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from apps.accounts.services import daily
+from apps.broadcasts.services import deletion, sending
 from apps.guard.services import batch as guard_batch
 from apps.ingress import services as ingress
 from apps.ops import services
@@ -55,3 +56,22 @@ def grant_daily_points(day: str | None = None, after: int = 0) -> dict[str, int 
     if not progress.done:
         grant_daily_points.delay(progress.day.isoformat(), progress.after)
     return {"day": progress.day.isoformat(), "after": progress.after, "granted": progress.granted}
+
+
+@shared_task(name="tasks.low.send_broadcast_batch", bind=True)
+def send_broadcast_batch(self: Task, broadcast_id: int) -> None:
+    """Send one batch of a broadcast, then queue the next (SPEC B2). Safe twice or side by side:
+    each delivery is claimed by one attempt and leaves `pending` once; one claimed by a job that
+    died becomes `unknown` and is never sent again."""
+    countdown = sending.do_send_batch(broadcast_id)
+    if countdown is not None:
+        self.apply_async(args=(broadcast_id,), countdown=countdown)
+
+
+@shared_task(name="tasks.low.delete_broadcast_batch", bind=True)
+def delete_broadcast_batch(self: Task, broadcast_id: int) -> None:
+    """Delete one batch of a broadcast's messages, then queue the next (SPEC B5). Safe twice:
+    deletions are claimed like sends, and deleting a message again is answered as deleted."""
+    countdown = deletion.do_delete_batch(broadcast_id)
+    if countdown is not None:
+        self.apply_async(args=(broadcast_id,), countdown=countdown)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from apps.accounts.services import accounts
+from apps.broadcasts.services import owners, planning, resume
 from apps.ops import services
 
 
@@ -24,3 +25,24 @@ def tell_referrer(bot_id: int, entry_id: int) -> bool:
     """Tell a referrer their link brought someone (SPEC D1). Safe to run twice: a Redis claim
     per referral lets one run send the message."""
     return accounts.do_tell_referrer(bot_id, entry_id)
+
+
+@shared_task(name="tasks.normal.plan_broadcast")
+def plan_broadcast(broadcast_id: int) -> int:
+    """One delivery row per target, then the sending jobs (SPEC B2). Safe twice: the broadcast
+    is claimed (queued → sending) with its rows, which are unique per (broadcast, group)."""
+    return planning.do_plan(broadcast_id)
+
+
+@shared_task(name="tasks.normal.resume_broadcasts")
+def resume_broadcasts() -> dict[str, int]:
+    """Restart broadcasts whose jobs were lost (SPEC B6). Safe twice: planning and every row are
+    claimed, so an extra job finds nothing left to take."""
+    return resume.do_resume_stalled()
+
+
+@shared_task(name="tasks.normal.tell_owner_deactivated")
+def tell_owner_deactivated(group_id: int) -> bool:
+    """Tell the owner that broadcasts stopped going to the group (SPEC B4). Safe twice: one
+    message per deactivation (a Redis claim)."""
+    return owners.do_tell_owner_deactivated(group_id)

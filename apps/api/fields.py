@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import models
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import empty
 
 from apps.api import tenancy
@@ -68,3 +69,41 @@ class TenantRef(StrictIntegerField):
         if row is None:
             self.fail(NOT_FOUND, model=self.model._meta.verbose_name, value=value)
         return row
+
+
+class TenantRefList(serializers.ListField):
+    """A list of TenantRef ids (the child, for the schema and the tenancy test), looked up in one
+    query however long the list: each id is checked as TenantRef checks one, and each row the key
+    may not see is refused with code not_found, named by its index (`groups.3`)."""
+
+    child: TenantRef
+
+    def __init__(self, model: type[models.Model], to_field: str = "pk", **kwargs: Any) -> None:
+        super().__init__(child=TenantRef(model, to_field=to_field), **kwargs)
+
+    def run_child_validation(self, data: list[Any]) -> list[Any]:
+        ref = self.child
+        values: dict[int, Any] = {}
+        errors: dict[str, Any] = {}  # by index, as DRF's ListField names them
+        for index, item in enumerate(data):
+            try:
+                # The id's own checks (type, bounds), without TenantRef's lookup.
+                values[index] = StrictIntegerField.run_validation(ref, item)
+            except serializers.ValidationError as exc:
+                errors[str(index)] = exc.detail
+        if errors:
+            raise serializers.ValidationError(errors)
+        rows = tenancy.visible(ref.model, self.context["request"].user)
+        found = {
+            getattr(row, ref.to_field): row
+            for row in rows.filter(**{f"{ref.to_field}__in": set(values.values())})
+        }
+        for index, value in values.items():
+            if value not in found:
+                message = ref.error_messages[NOT_FOUND].format(
+                    model=ref.model._meta.verbose_name, value=value
+                )
+                errors[str(index)] = [ErrorDetail(message, code=NOT_FOUND)]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return [found[value] for value in values.values()]

@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 
 from apps.api.authentication import HEADER, KEYWORD
 from apps.api.errors import ErrorSerializer
+from apps.api.serializers import StrictSerializer
 
 _ERRORS = {
     400: "A query parameter or body field is wrong, unknown or repeated: `errors` names each.",
@@ -43,6 +44,16 @@ class AutoSchema(openapi.AutoSchema):
                 ),
             ]  # fmt: skip
         return parameters
+
+    def _map_serializer(
+        self, serializer: Any, direction: Any, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        # A StrictSerializer refuses fields it does not declare; the schema says so, or a
+        # client (and the fuzz run) would take extra fields for allowed.
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, StrictSerializer):
+            schema["additionalProperties"] = False
+        return schema
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         # Private in drf-spectacular, and the one place that sees every status of an operation.

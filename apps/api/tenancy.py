@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, TypeVar
 from django.db import models
 from django.db.models import Q
 
-from apps.bots.models import Bot
+from apps.bots.models import Bot, Owner
+from apps.broadcasts.models import Broadcast
 from apps.chats.models import Group
+from apps.live.models import LiveEntry
 
 if TYPE_CHECKING:
     from apps.api.authentication import KeyHolder
@@ -26,6 +28,11 @@ M = TypeVar("M", bound=models.Model)
 OWNER_PATHS: dict[type[models.Model], tuple[str, ...]] = {
     Bot: ("owner",),
     Group: ("owner", "bot__owner"),
+    # A staff key names the owner of a live entry by its Telegram id; an owner's key only itself.
+    Owner: ("pk",),
+    LiveEntry: ("owner",),
+    # A broadcast is its bot's: only the bot's owner reads, starts or deletes it.
+    Broadcast: ("bot__owner",),
 }
 
 

@@ -3,10 +3,13 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from apps.api import views
+from apps.api import broadcasts, views
 
 urlpatterns = [
     path("groups", views.GroupList.as_view(), name="api-groups"),
+    path("send_messages", broadcasts.SendMessages.as_view(), name="api-send-messages"),
+    path("broadcasts/<int:pk>", broadcasts.BroadcastDetail.as_view(), name="api-broadcast"),
+    path("live", broadcasts.LiveUpsert.as_view(), name="api-live"),
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path(

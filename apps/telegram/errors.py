@@ -169,6 +169,8 @@ REASONS: dict[str, str] = {
     "Bad Request: message caption is too long": "invalid_message",
     "Bad Request: BUTTON_DATA_INVALID": "invalid_message",
     "Bad Request: group chat was upgraded to a supergroup chat": "chat_migrated",
+    # allow_paid_broadcast with less than 0.1 Star left on the bot's balance.
+    "Bad Request: BALANCE_TOO_LOW": "balance_too_low",
 }
 REASON_PREFIXES: tuple[tuple[str, str], ...] = (
     ("Bad Request: not enough rights", "not_enough_rights"),

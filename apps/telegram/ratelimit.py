@@ -9,7 +9,12 @@ Each budget allows at most `limit` calls in any window of `window` seconds (a sl
 - per group or channel (chat id < 0 or an @username) and per private chat (chat id > 0), for the
   methods that send a message;
 - the bulk share, for every call made inside `apps.telegram.traffic.bulk_traffic()`, on top of
-  the others, so bulk work can never take the whole bot budget and interactive calls find room.
+  the others, so bulk work can never take the whole bot budget and interactive calls find room;
+- for bulk messages, a spacing per chat (one message per 3 s in a group, per 1 s in a private
+  chat, between bulk messages to that chat), so a broadcast never lands twice in a row in a chat;
+- paid messages (inside `traffic.paid_traffic(rate)`, sent with allow_paid_broadcast, which
+  Telegram lets past its bot-wide limit) draw on a paid budget of `rate` a second instead of the
+  bot, calls and bulk budgets; the per-chat budgets still apply.
 
 One Lua script checks every budget that applies to a call and reserves a slot in all of them at
 the same instant, atomically and on Redis's clock (no host clock has to agree with another). A
@@ -34,7 +39,7 @@ from django.conf import settings
 from redis.commands.core import Script
 
 from apps.telegram.errors import RateLimited
-from apps.telegram.traffic import is_bulk
+from apps.telegram.traffic import is_bulk, paid_rate
 from gmbot.redis import get_redis
 
 logger = logging.getLogger(__name__)
@@ -134,23 +139,33 @@ _script: Script | None = None
 _redis_skipped_until = 0.0
 
 
-def budgets_for(bot_id: int, method: str, chat_id: int | str | None, bulk: bool) -> list[Budget]:
-    """The budgets a call draws on. Keys share the bot's hash tag, so a cluster keeps them in one
-    slot and the script may touch them together."""
+def budgets_for(
+    bot_id: int, method: str, chat_id: int | str | None, bulk: bool, paid: int = 0
+) -> list[Budget]:
+    """The budgets a call draws on (`paid`: the paid rate a message goes out at, 0 for none).
+    Keys share the bot's hash tag, so a cluster keeps them in one slot and the script may touch
+    them together."""
     if method in UNCOUNTED_METHODS:
         return []
     prefix = f"tg:budget:{{{bot_id}}}"
     sending = method in SENDING_METHODS
-    budgets = [_budget("calls", f"{prefix}:calls")]
-    if sending:
-        budgets.append(_budget("bot", f"{prefix}:bot"))
-    if bulk:
-        budgets.append(_budget("bulk", f"{prefix}:bulk"))
+    if sending and paid > 0:
+        budgets = [_paid_budget(f"{prefix}:paid", paid)]
+    else:
+        budgets = [_budget("calls", f"{prefix}:calls")]
+        if sending:
+            budgets.append(_budget("bot", f"{prefix}:bot"))
+        if bulk:
+            budgets.append(_budget("bulk", f"{prefix}:bulk"))
     if sending and chat_id is not None:
         private = isinstance(chat_id, int) and chat_id > 0
         # Groups, supergroups and channels, by id or by @username, draw on the group limits.
         chat = chat_id.lower() if isinstance(chat_id, str) else chat_id
         budgets.append(_budget("private" if private else "group", f"{prefix}:chat:{chat}"))
+        if bulk:
+            kind = "private" if private else "group"
+            spacing = getattr(settings, f"TELEGRAM_{kind.upper()}_SPACING_MS")
+            budgets.append(Budget("spacing", f"{prefix}:gap:{chat}", 1, _ms(spacing)))
     return budgets
 
 
@@ -160,7 +175,7 @@ def acquire(bot_id: int, method: str, chat_id: int | str | None) -> float:
     Sleeps when the slot is at most TELEGRAM_BUDGET_MAX_WAIT_MS away; raises RateLimited (with
     the wait as retry_after) when it is further, having reserved nothing."""
     global _redis_skipped_until
-    budgets = budgets_for(bot_id, method, chat_id, is_bulk())
+    budgets = budgets_for(bot_id, method, chat_id, is_bulk(), paid_rate())
     if not budgets or time.monotonic() < _redis_skipped_until:
         return 0.0
     max_wait = _ms(settings.TELEGRAM_BUDGET_MAX_WAIT_MS)
@@ -206,6 +221,14 @@ def _budget(name: str, key: str) -> Budget:
     kind = name.upper()
     limit = getattr(settings, f"TELEGRAM_{kind}_LIMIT")
     return Budget(name, key, limit, _ms(getattr(settings, f"TELEGRAM_{kind}_WINDOW_MS")))
+
+
+def _paid_budget(key: str, rate: int) -> Budget:
+    """`rate` a second as `rate // 50` messages per 20 ms-or-so window: the script's cost grows
+    with the square of a budget's limit, and 1,000 in one second would cost milliseconds a call;
+    a short window holds a handful of calls and allows the same rate, in smaller bursts."""
+    limit = max(1, rate // 50)
+    return Budget("paid", key, limit, limit / rate)
 
 
 def _ms(milliseconds: int) -> float:

@@ -38,6 +38,7 @@ METHOD_NAMES = {
         "deleteMessage",
         "deleteMessages",
         "answerCallbackQuery",
+        "getMyStarBalance",
         "getChat",
         "getChatMember",
         "getChatMemberCount",

@@ -1,4 +1,5 @@
-"""Sending, copying, forwarding, editing and deleting messages; answering callback queries."""
+"""Sending, copying, forwarding, editing and deleting messages; answering callback queries;
+paid broadcasting (allow_paid_broadcast and the bot's Star balance)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ from sandbox import text as textmod
 from sandbox.errors import bad_request
 from sandbox.methods.base import Call, Methods
 from sandbox.world import Bot, Chat, now
+
+# allow_paid_broadcast costs 0.1 Star a message (api.json, sendMessage), in nanostars.
+PAID_MESSAGE_NANOS = 100_000_000
+NANOS_PER_STAR = 1_000_000_000
+# deleteMessage: "A message can only be deleted if it was sent less than 48 hours ago".
+DELETE_WINDOW_SECONDS = 48 * 3600
 
 _BUTTON_ACTIONS = (
     "url",
@@ -76,7 +83,12 @@ class MessageMethods(Methods):
         return self.world.reply_copy(message)
 
     def post(self, chat: Chat, bot: Bot, call: Call, **fields: Any) -> dict[str, Any]:
-        """Store a message the bot sends; bots never see each other's messages: no update."""
+        """Store a message the bot sends; bots never see each other's messages: no update.
+        Sent with allow_paid_broadcast, it costs 0.1 Star, refused when the bot has less."""
+        if call.get_bool("allow_paid_broadcast"):
+            if bot.star_nanos < PAID_MESSAGE_NANOS:
+                raise bad_request(errors.BALANCE_TOO_LOW)
+            bot.star_nanos -= PAID_MESSAGE_NANOS
         channel = chat.type == "channel"
         if call.get_bool("protect_content"):
             fields["has_protected_content"] = True
@@ -271,6 +283,8 @@ class MessageMethods(Methods):
             raise bad_request(errors.MESSAGE_TO_DELETE_NOT_FOUND)
         if not self._deletable(chat, call.bot, message):
             raise bad_request(errors.MESSAGE_CANT_BE_DELETED)
+        if _too_old(message):
+            raise bad_request(errors.MESSAGE_CANT_BE_DELETED_FOR_EVERYONE)
         chat.deleted[message_id] = chat.messages.pop(message_id)
         return True
 
@@ -279,13 +293,22 @@ class MessageMethods(Methods):
         ids = call.params.get("message_ids")
         if not isinstance(ids, list) or not ids or len(ids) > 100:
             raise bad_request(errors.MESSAGE_IDS_EMPTY)
-        found = [int(i) for i in ids if int(i) in chat.messages]
+        # Messages that can't be found or are too old are skipped, as deleteMessages documents.
+        found = [
+            int(i) for i in ids if int(i) in chat.messages and not _too_old(chat.messages[int(i)])
+        ]
         for message_id in found:
             if not self._deletable(chat, call.bot, chat.messages[message_id]):
                 raise bad_request(errors.MESSAGE_CANT_BE_DELETED)
         for message_id in found:
             chat.deleted[message_id] = chat.messages.pop(message_id)
         return True
+
+    # ---- paid broadcasting ----------------------------------------------------------------
+
+    def getmystarbalance(self, call: Call) -> Any:
+        whole, nanos = divmod(call.bot.star_nanos, NANOS_PER_STAR)
+        return {"amount": whole, "nanostar_amount": nanos}
 
     # ---- callback queries -----------------------------------------------------------------
 
@@ -309,6 +332,10 @@ class MessageMethods(Methods):
             if key in call.params
         }
         return True
+
+
+def _too_old(message: dict[str, Any]) -> bool:
+    return bool(message["date"] <= now() - DELETE_WINDOW_SECONDS)
 
 
 def _set_optional(message: dict[str, Any], key: str, value: Any) -> None:

@@ -12,8 +12,10 @@ from django.test import Client
 
 from apps.api.models import APIKey
 from apps.bots.models import Bot, Owner
+from apps.broadcasts.models import Broadcast
 from apps.chats.models import Group, GroupChannelLink
 from apps.guard.models import GroupProtection
+from apps.live.models import LiveEntry
 from tests.factories import BotFactory, ChannelFactory, GroupFactory, OwnerFactory
 
 
@@ -48,18 +50,25 @@ def protected_group(bot: Bot, *, paused_at: datetime | None = None, **fields: An
 
 @pytest.fixture
 def tenants(make_key) -> tuple[Tenant, Tenant]:
-    """Owners A and B, each with a bot, a protected group, a disabled group and a group without
-    channels; plus a group of A's on B's bot, which both may see (A owns the group, B the bot)."""
+    """Owners A and B, each with a bot (guard and broadcasts), a protected group, a disabled group,
+    a group without channels, a live entry and a broadcast; plus a group of A's on B's bot, which
+    both may see (A owns the group, B the bot)."""
     world = []
     for name in ("a", "b"):
         owner = OwnerFactory(username=f"tenant_{name}")
-        bot = BotFactory(owner=owner, username=f"tenant_{name}_bot")
+        bot = BotFactory(owner=owner, username=f"tenant_{name}_bot",
+                         features=["guard", "broadcasts"])  # fmt: skip
         tenant = Tenant(owner, make_key(owner), bot)
         tenant.groups = [
             protected_group(bot, owner=owner, title=f"{name} protected"),
             protected_group(bot, owner=owner, title=f"{name} disabled", enabled=False),
             GroupFactory(bot=bot, owner=owner, title=f"{name} without channels"),
         ]
+        live = LiveEntry.objects.create(
+            owner=owner, platform="tiktok", handle=f"streamer_{name}", url=f"https://t.me/{name}"
+        )
+        # A broadcast planned long ago: the API reads and deletes it, no job is queued here.
+        Broadcast.objects.create(bot=bot, live=live, text=f"{name} is live", status="done")
         world.append(tenant)
     a, b = world
     shared = protected_group(b.bot, owner=a.owner, title="a's group on b's bot")

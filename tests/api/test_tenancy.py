@@ -20,6 +20,7 @@ from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.fields import ListField
 
 from apps.api import tenancy
 from apps.api.authentication import KeyHolder
@@ -77,10 +78,24 @@ def snapshot(tenant: Tenant) -> dict[str, list[dict[str, Any]]]:
 
 
 def references(serializer_class: Any) -> dict[str, TenantRef]:
+    """Each reference a request may carry, by the name its error takes: `bot`, or `groups.0`
+    for the first of a list of references."""
     if serializer_class is None:
         return {}
-    fields = serializer_class().fields
-    return {name: field for name, field in fields.items() if isinstance(field, TenantRef)}
+    found = {}
+    for name, declared in serializer_class().fields.items():
+        if isinstance(declared, TenantRef):
+            found[name] = declared
+        elif isinstance(declared, ListField) and isinstance(declared.child, TenantRef):
+            found[f"{name}.0"] = declared.child
+    return found
+
+
+def value_for(name: str, ref: TenantRef, row: models.Model) -> tuple[str, Any]:
+    """The field and value that name `row` through the reference called `name`."""
+    value = getattr(row, ref.to_field)
+    body_field, _, index = name.partition(".")
+    return body_field, [value] if index else value
 
 
 @dataclass
@@ -111,9 +126,8 @@ def attempts_with_bs_rows(view: Any, path: str, method: str, a: Tenant, b: Tenan
     if method in WRITES:
         for name, ref in references(getattr(view, "serializer_class", None)).items():
             row = only_theirs(ref.model, b, a)
-            attempts.append(
-                Attempt(url(a, b), body={name: getattr(row, ref.to_field)}, refs=[name])
-            )
+            body_field, value = value_for(name, ref, row)
+            attempts.append(Attempt(url(a, b), body={body_field: value}, refs=[name]))
     return attempts
 
 

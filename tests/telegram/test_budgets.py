@@ -31,12 +31,22 @@ def started_users(sandbox: Any, bot: Bot, count: int) -> list[int]:
 
 
 def test_the_budgets_a_call_draws_on() -> None:
-    def names(method: str, chat_id: int | str | None, bulk: bool = False) -> list[str]:
-        return [budget.name for budget in ratelimit.budgets_for(7, method, chat_id, bulk)]
+    def names(
+        method: str, chat_id: int | str | None, bulk: bool = False, paid: int = 0
+    ) -> list[str]:
+        budgets = ratelimit.budgets_for(7, method, chat_id, bulk, paid)
+        return [budget.name for budget in budgets]
 
     assert names("sendMessage", 42) == ["calls", "bot", "private"]
     assert names("sendPhoto", -1001) == ["calls", "bot", "group"]
-    assert names("copyMessage", "@channel", bulk=True) == ["calls", "bot", "bulk", "group"]
+    # bulk messages are also spaced per chat (SPEC B2)
+    assert names("copyMessage", "@channel", bulk=True) == [
+        "calls", "bot", "bulk", "group", "spacing",
+    ]  # fmt: skip
+    # a paid message passes the paid rate instead of the bot-wide budgets, never a chat's
+    assert names("sendPhoto", -1001, bulk=True, paid=1000) == ["paid", "group", "spacing"]
+    paid = ratelimit.budgets_for(7, "sendMessage", -1001, True, 1000)[0]
+    assert (paid.limit, paid.window) == (20, 0.02)
     # Telegram's per-bot limit counts messages; other calls pass our own ceiling only
     assert names("restrictChatMember", -1001) == ["calls"]
     assert names("banChatMember", -1001, bulk=True) == ["calls", "bulk"]

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class BroadcastsConfig(AppConfig):
+    name = "apps.broadcasts"
+    label = "broadcasts"
+    verbose_name = "Broadcasts"
+
+    def ready(self) -> None:
+        from apps.bots import features
+        from apps.broadcasts import signals  # noqa: F401 - connects the worker_ready receiver
+        from apps.broadcasts.features import BROADCASTS
+
+        features.declare(BROADCASTS)
