@@ -11,7 +11,8 @@ COPY . .
 # (/app/staticfiles), where WhiteNoise serves them from the web process. DEBUG=1 for this
 # command alone: collecting files needs no SECRET_KEY, and the image must carry none.
 RUN DEBUG=1 python manage.py collectstatic --noinput --verbosity 0
-RUN useradd --system --home /app gmbot && chown -R gmbot /app
+# var/metrics exists in the image, owned by gmbot, so the compose volume mounted there is too.
+RUN mkdir -p var/metrics && useradd --system --home /app gmbot && chown -R gmbot /app
 USER gmbot
 
 EXPOSE 8000

@@ -16,7 +16,7 @@ TEST_ENV := ENV_FILE=/dev/null DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.
 	REDIS_URL=$(TEST_REDIS_URL) CELERY_BROKER_URL= CELERY_RESULT_BACKEND= \
 	TELEGRAM_API_URL= SECRET_KEY= BOT_TOKEN_KEYS=
 
-.PHONY: help venv services migrate test lint format type up down status demo createsuperuser \
+.PHONY: help venv services browser migrate test lint format type up down status demo createsuperuser \
 	bench clean
 
 help: ## list the targets
@@ -38,10 +38,13 @@ venv: $(VENV)/.installed ## create .venv and install the pinned packages
 services: ## make sure PostgreSQL and Redis answer, and the database exists
 	bin/services.sh gmbot
 
+browser: ## Debian's chromium for the browser tests, installed with apt-get when missing
+	bin/services.sh --browser
+
 migrate: .env venv services ## apply migrations to the local database
 	$(PY) manage.py migrate --verbosity 0
 
-test: venv services ## lint, then the whole test suite on real PostgreSQL and Redis
+test: venv services browser ## lint, then the whole test suite on real PostgreSQL and Redis
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	mkdir -p var

@@ -103,6 +103,13 @@ beat_schedule = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
     },
+    # Every 5 minutes: each active bot's getMe (SPEC M7); a revoked token deactivates the bot
+    # and tells the operators within minutes. One call per bot, on normal: not bulk work.
+    "check-bots": {
+        "task": "tasks.normal.check_bots",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
     # Daily: replayed and discarded dead letters are kept 30 days for the record, then purged.
     "purge-dead-letters": {
         "task": "tasks.low.purge_dead_letters",

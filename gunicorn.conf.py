@@ -3,7 +3,12 @@
 import multiprocessing
 from typing import Any
 
-from gmbot.env import env, envint
+from gmbot import logs, metrics_files
+from gmbot.env import env, envbool, envint
+
+# Before any worker (or the app) imports prometheus_client: every worker writes its samples to
+# this master's directory, which /metrics adds up (gmbot/metrics_files.py).
+metrics_files.use("web")
 
 bind = env("WEB_BIND") or f"127.0.0.1:{envint('WEB_PORT', 8000)}"
 workers = envint("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
@@ -17,6 +22,8 @@ max_requests_jitter = 2000
 # Access logs cost throughput on the webhook path; the app logs what matters itself.
 accesslog = env("WEB_ACCESS_LOG") or None
 errorlog = "-"
+# gunicorn's own lines in the format of every other line (gmbot/logs.py).
+logconfig_dict = logs.config(logs.log_format(envbool("DEBUG", False)), env("LOG_LEVEL", "INFO"))
 forwarded_allow_ips = env("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
@@ -32,3 +39,12 @@ def on_starting(server: Any) -> None:
 
     startup.check_services()
     startup.warn_about_static_files()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker is gone (recycled, crashed, killed): its live gauges go with it."""
+    metrics_files.child_exited(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    metrics_files.master_exiting()

@@ -287,7 +287,7 @@ def scene_broadcast(sandbox: Sandbox) -> None:
     import requests
 
     bot = DEMO_BOT_USERNAME
-    api = f"http://127.0.0.1:{os.environ.get('WEB_PORT', '8000')}/api"
+    api = f"http://127.0.0.1:{env('WEB_PORT', '8000')}/api"
     say("Olga owns the bot, which also runs broadcasts; she protects two more groups")
     olga = next(
         u["update"]["message"]["from"]["id"]

@@ -3,6 +3,7 @@
 # install them with apt-get when missing, then create the project's database. nginx is only
 # installed: the tests start it themselves.
 # Usage: bin/services.sh DATABASE_NAME
+#        bin/services.sh --browser    (only Debian's chromium, for the browser tests)
 set -euo pipefail
 
 db_name="${1:-gmbot}"
@@ -29,6 +30,14 @@ wait_for() { # wait_for DESCRIPTION COMMAND...
   echo "services: $what does not answer" >&2
   return 1
 }
+
+# The browser tests drive Debian's chromium (playwright never downloads one of its own).
+if [ "$db_name" = "--browser" ]; then
+  if ! [ -x /usr/bin/chromium ]; then
+    apt_install chromium
+  fi
+  exit 0
+fi
 
 pg_up() { pg_isready -q -h "$pg_host" -p "$pg_port"; }
 redis_up() { redis-cli -h 127.0.0.1 -p "$redis_port" ping | grep -q PONG; }

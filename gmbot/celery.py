@@ -3,14 +3,48 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery
-from celery.signals import import_modules, task_prerun, worker_process_init
+from celery.signals import (
+    import_modules,
+    setup_logging,
+    task_prerun,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_shutdown,
+)
+from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gmbot.settings")
 
+
+@import_modules.connect
+def _metrics_directory(sender: Any = None, **_: object) -> None:
+    """A worker's (or beat's) processes write their samples where /metrics finds them
+    (gmbot/metrics_files.py). Connected before the app exists, so it runs before the Django
+    fix-up's own receiver sets Django up and the apps import gmbot.metrics."""
+    if getattr(getattr(sender, "loader", None), "worker_initialized", False):
+        from gmbot import metrics_files
+
+        metrics_files.use("celery")
+
+
 app = Celery("gmbot", task_cls="tasks.base:GMTask")
 app.config_from_object("celeryconfig")
+# request_id and task_id travel with each job and are bound to its log lines (django-structlog).
+app.steps["worker"].add(DjangoStructLogInitStep)
+
+
+@setup_logging.connect
+def _log_as_every_process_does(**_: Any) -> None:
+    """Celery's workers and beat log with the project's LOGGING (gmbot/logs.py) instead of taking
+    over the root logger with a format of their own."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
 
 
 @import_modules.connect(sender=app)
@@ -37,6 +71,23 @@ def _reset_inherited_connections(**_: object) -> None:
 
     reset_sessions()
     reset_connections()
+
+
+@worker_process_shutdown.connect
+def _leave_counts_behind(pid: int | None = None, **_: object) -> None:
+    """A pool process stops: what it counted for the dashboard is written, its live gauges go."""
+    from apps.telegram import usage
+    from gmbot import metrics_files
+
+    usage.flush()
+    metrics_files.child_exited(pid or os.getpid())
+
+
+@worker_shutdown.connect
+def _forget_samples(**_: object) -> None:
+    from gmbot import metrics_files
+
+    metrics_files.master_exiting()
 
 
 @task_prerun.connect

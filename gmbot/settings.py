@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
+import logging
 import zoneinfo
 from pathlib import Path
 
@@ -11,7 +13,8 @@ import dj_database_url
 from cryptography.fernet import Fernet
 
 from celeryconfig import DONE_MARK_SECONDS
-from gmbot.env import ConfigError, env, envbool, envint, envlist
+from gmbot import logs, sentry
+from gmbot.env import ConfigError, env, envbool, envfloat, envint, envlist
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,13 +33,16 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with GMBot's site: its header, and the dashboard as its index (apps/ops).
+    "apps.ops.site.GMBotAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "django_structlog",
+    "axes",
     "apps.bots",
     "apps.chats",
     "apps.telegram",
@@ -57,9 +63,25 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Binds request_id and user_id to every line logged while the request is served.
+    "django_structlog.middlewares.RequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: refuses a locked-out login before the view runs.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# The admin login is locked for an address after AXES_FAILURE_LIMIT failed attempts, for
+# AXES_COOLOFF_TIME hours (django-axes). The address is the client's behind our own proxy
+# (apps/ops/access.py), or everyone behind nginx would share one lockout.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = envfloat("ADMIN_LOGIN_LOCKOUT_HOURS", 1.0)
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "apps.ops.access.client_ip"
 
 ROOT_URLCONF = "gmbot.urls"
 WSGI_APPLICATION = "gmbot.wsgi.application"
@@ -286,7 +308,8 @@ STORAGES = {
 # Behind a TLS-terminating proxy in production; `manage.py check --deploy` holds us to it.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^(live|ready|health)$"]
+# Probes and Prometheus ask over plain HTTP inside the deployment's network.
+SECURE_REDIRECT_EXEMPT = [r"^(live|ready|health|metrics)$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
@@ -294,18 +317,46 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
 
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # urllib3 logs full request URLs at DEBUG, and Bot API URLs carry the token.
-        "urllib3": {"level": "WARNING"},
-    },
-}
+# JSON lines with DEBUG off, readable ones with it on (gmbot/logs.py), with the ids bound.
+LOG_FORMAT = logs.log_format(DEBUG)
+LOGGING = logs.config(LOG_FORMAT, LOG_LEVEL)
+# django-structlog: request and task context (request_id, user_id, task_id) in every line. The
+# client's address is not logged (the admin's lockout keeps what it needs); the task start and
+# success lines would repeat Celery's own, so they are DEBUG.
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+DJANGO_STRUCTLOG_CELERY_TASK_START_LOG_LEVEL = logging.DEBUG
+DJANGO_STRUCTLOG_CELERY_TASK_SUCCESS_LOG_LEVEL = logging.DEBUG
+
+# --- Sentry (gmbot/sentry.py), when SENTRY_DSN is set: initialised here, before any fork ---
+SENTRY_DSN = env("SENTRY_DSN")
+if SENTRY_DSN:
+    sentry.init(SENTRY_DSN, env("SENTRY_ENVIRONMENT"), envfloat("SENTRY_TRACES_SAMPLE_RATE", 0.0))
+
+
+# --- /metrics (apps/ops/metrics.py; docs/operations.md) ---
+def _networks(
+    name: str, default: str
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network] | None:
+    """Addresses and networks, comma-separated; `*` for any (None)."""
+    items = envlist(name, default)
+    if items == ["*"]:
+        return None
+    networks = []
+    for item in items:
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{name} must list IP addresses or networks (10.0.0.0/8), comma-separated, or "
+                f"be *: {item!r} is neither."
+            ) from None
+    return networks
+
+
+# Who may read /metrics: these addresses, or anyone sending `Authorization: Bearer
+# <METRICS_TOKEN>` (empty: no token is accepted).
+METRICS_ALLOWED_IPS = _networks("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+METRICS_TOKEN = env("METRICS_TOKEN")
+# The proxies whose X-Forwarded-For names the client (gunicorn is told the same).
+TRUSTED_PROXIES = _networks("FORWARDED_ALLOW_IPS", "127.0.0.1")

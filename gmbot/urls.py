@@ -12,4 +12,5 @@ urlpatterns = [
     path("live", ops_views.live, name="live"),
     path("ready", ops_views.ready, name="ready"),
     path("health", ops_views.health, name="health"),
+    path("metrics", ops_views.metrics, name="metrics"),
 ]

@@ -41,6 +41,7 @@ from apps.telegram.errors import (
 )
 from apps.telegram.traffic import bulk_traffic
 from celeryconfig import LOW, MAX_HELD_COUNTDOWN
+from gmbot import metrics
 from gmbot.env import envfloat
 
 logger = logging.getLogger(__name__)
@@ -179,6 +180,7 @@ class GMTask(Task):
 
     def handle_failure(self, exc: Exception, request: Any, queue: str) -> NoReturn:
         """Act on `decide`: raise Retry (re-sent), Ignore (dropped) or the error (dead-lettered)."""
+        metrics.job_failed(exc)
         headers = dict(request.headers or {})
         retries = int(request.retries or 0)
         waits = int(headers.get(WAITS) or 0)

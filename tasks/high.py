@@ -10,6 +10,7 @@ from apps.accounts.services import clones
 from apps.ingress import dispatch, sealing
 from apps.ingress import services as ingress
 from apps.ops import services
+from gmbot import logs
 
 
 @shared_task(name="tasks.high.ping", ignore_result=False)
@@ -22,7 +23,9 @@ def ping() -> dict[str, str]:
 def process_update(bot_id: int, update: dict[str, Any]) -> None:
     """Run the handlers for one update received by the webhook or `runbot` (opened first if it
     travelled sealed because it holds a bot token: apps/ingress/sealing.py)."""
-    dispatch.process_update(bot_id, sealing.opened(update))
+    opened = sealing.opened(update)
+    logs.bind_update(bot_id, opened)
+    dispatch.process_update(bot_id, opened)
 
 
 @shared_task(name="tasks.high.register_clone")

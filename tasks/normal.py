@@ -15,6 +15,13 @@ def ping() -> dict[str, str]:
     return services.worker_identity(ping.request)
 
 
+@shared_task(name="tasks.normal.check_bots")
+def check_bots() -> dict[str, list[int]]:
+    """getMe for every active bot; a revoked token deactivates its bot (SPEC M7)."""
+    report = services.do_check_bots()
+    return {"deactivated": report.deactivated, "failed": report.failed}
+
+
 @shared_task(name="tasks.normal.alert_on_dead_letters")
 def alert_on_dead_letters() -> dict[str, int]:
     return services.alert_on_dead_letters()

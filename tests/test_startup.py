@@ -83,6 +83,18 @@ CASES = {
         "SECRET_KEY must be set when DEBUG is off: put a long random one in .env (python -c "
         '"import secrets; print(secrets.token_urlsafe(50))"), or set DEBUG=1 for local use.',
     ),
+    "web, metrics addresses": (
+        WEB,
+        {"METRICS_ALLOWED_IPS": "10.0.0.0/8,10.0.0.300"},
+        "METRICS_ALLOWED_IPS must list IP addresses or networks (10.0.0.0/8), comma-separated, "
+        "or be *: '10.0.0.300' is neither.",
+    ),
+    "worker, Sentry DSN": (
+        WORKER,
+        {"SENTRY_DSN": "not-a-dsn"},
+        "SENTRY_DSN is not a Sentry DSN: copy it from the Sentry project's settings "
+        "(https://KEY@HOST/PROJECT), or leave it empty to turn Sentry off.",
+    ),
     "flower, no login": (
         FLOWER,
         {"FLOWER_BASIC_AUTH": ""},

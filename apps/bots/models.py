@@ -31,6 +31,27 @@ class Owner(models.Model):
         return f"@{self.username}" if self.username else str(self.telegram_id)
 
 
+class TelegramUser(models.Model):
+    """A person some bot has seen (wrote, joined, pressed a button), with their name as Telegram
+    last showed it: what the admin shows beside a bare user id. Telegram's names are the same for
+    every bot, so one row per person (apps/bots/people.py keeps them current)."""
+
+    telegram_id = models.BigIntegerField(unique=True)
+    first_name = models.CharField(max_length=128, blank=True)
+    last_name = models.CharField(max_length=128, blank=True)
+    username = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["telegram_id"]
+        indexes = [models.Index(fields=["username"], name="telegramuser_username_idx")]
+
+    def __str__(self) -> str:
+        name = " ".join(part for part in (self.first_name, self.last_name) if part)
+        handle = f"@{self.username}" if self.username else ""
+        return " ".join(part for part in (name, handle) if part) or str(self.telegram_id)
+
+
 class Bot(models.Model):
     """A Telegram bot. Its token is stored encrypted and its webhook secret only as a hash."""
 
@@ -48,6 +69,10 @@ class Bot(models.Model):
     features = models.JSONField(
         default=default_features, blank=True, help_text="the features this bot runs"
     )
+    # The bot's health (apps/ops/services.py, check_bots): when getMe last answered, and what
+    # went wrong the last time it did not. A revoked token deactivates the bot.
+    checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    check_error = models.CharField(max_length=255, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

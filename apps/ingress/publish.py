@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import redis
+from celery.signals import before_task_publish
 from django.conf import settings
 from django.db import DatabaseError
 
@@ -79,11 +80,17 @@ def celery_message(task_name: str, queue: str, args: list[Any], argsrepr: str) -
     """A Celery protocol-2 task message in kombu's Redis envelope, as `apply_async` would push.
 
     `argsrepr` is what Flower and the logs show instead of the arguments (no message text there).
+    Receivers of `before_task_publish` add their headers as they would to apply_async's (the
+    log context django-structlog carries over to the worker).
     """
     task_id = str(uuid.uuid4())
     headers, properties, body, _ = celery_app.amqp.as_task_v2(
         task_id, task_name, args=tuple(args), kwargs={}, root_id=task_id, origin=_ORIGIN,
         ignore_result=True, argsrepr=argsrepr, kwargsrepr="{}",
+    )  # fmt: skip
+    before_task_publish.send(
+        sender=task_name, body=body, exchange="", routing_key=queue, headers=headers,
+        properties=properties, declare=[], retry_policy=None,
     )  # fmt: skip
     payload = json.dumps(body, separators=(",", ":")).encode()
     return json.dumps(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -17,6 +18,7 @@ from django.conf import settings
 
 from apps.bots.services import BotLookupUnavailable, bot_for_webhook_secret
 from apps.ingress import publish, routing, stats
+from gmbot import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,16 @@ MAX_DEPTH = 100
 
 
 def receive(
+    method: str, secret: str | None, content_length: str | None, read: Callable[[int], bytes]
+) -> Answer:
+    """Decide what to answer, counted by status and timed for /metrics."""
+    started = time.perf_counter()
+    answer = _decide(method, secret, content_length, read)
+    metrics.webhook_answered(answer.status, time.perf_counter() - started)
+    return answer
+
+
+def _decide(
     method: str, secret: str | None, content_length: str | None, read: Callable[[int], bytes]
 ) -> Answer:
     if method != "POST":

@@ -24,9 +24,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from apps.bots.models import Bot
+from apps.bots.services import forget_cached_bots
 from apps.ops.models import DeadLetter
 from apps.telegram.client import telebot_for_token
-from apps.telegram.errors import TelegramError
+from apps.telegram.errors import BadRequest, TelegramError
 from celeryconfig import QUEUE_NAMES
 from gmbot import claims, counters
 from gmbot.env import env
@@ -133,6 +134,63 @@ def health() -> dict[str, Any]:
     if durable is not None:
         report["details"] = {"broker_durable": durable}
     return report
+
+
+# ---- bot health (SPEC M7) ---------------------------------------------------------------------
+
+
+@dataclass
+class HealthReport:
+    answered: list[int] = field(default_factory=list)  # bot pks whose getMe answered
+    failed: list[int] = field(default_factory=list)  # could not ask now (kept active)
+    deactivated: list[int] = field(default_factory=list)  # token revoked: deactivated now
+
+
+def do_check_bots() -> HealthReport:
+    """getMe for every active bot. A bot whose token Telegram no longer accepts (401) is
+    deactivated, and the operators told, once: the deactivation is a conditional update, so a
+    second run (or two at once) finds nothing to do. Any other failure is noted on the row and
+    the bot stays active. Locks nothing."""
+    report = HealthReport()
+    for row in Bot.objects.filter(is_active=True).order_by("pk"):
+        try:
+            telebot_for_token(row.token).get_me()
+        except TelegramError as exc:
+            revoked = isinstance(exc, BadRequest) and exc.reason == "unauthorized"
+            if revoked and _deactivate(row, exc.description):
+                report.deactivated.append(row.pk)
+            elif not revoked:
+                Bot.objects.filter(pk=row.pk).update(check_error=exc.description[:255])
+                report.failed.append(row.pk)
+            continue
+        Bot.objects.filter(pk=row.pk).update(checked_at=timezone.now(), check_error="")
+        report.answered.append(row.pk)
+    return report
+
+
+def _deactivate(row: Bot, description: str) -> bool:
+    claimed = claims.claim_row(
+        Bot.objects.filter(pk=row.pk, is_active=True),
+        is_active=False,
+        check_error=f"token refused: {description}"[:255],
+        updated_at=timezone.now(),
+    )
+    if not claimed:
+        return False
+    # This process stops serving it now; the others within their caches' minute.
+    forget_cached_bots()
+    logger.error("bot health: @%s (bot=%s) refused its token (%s): deactivated",
+                 row.username, row.telegram_id, description)  # fmt: skip
+    try:
+        _tell_operators(
+            f"GMBot: @{row.username} was deactivated: Telegram no longer accepts its token "
+            f"({description}). Its groups get no service until it is added again with a new "
+            "token (manage.py addbot)."
+        )
+    except Exception:
+        # Deactivated either way; the ERROR line above and the admin's Bots page say so.
+        logger.exception("bot health: could not tell the operators about @%s", row.username)
+    return True
 
 
 # ---- dead letters (SPEC Q2-Q4) ----------------------------------------------------------------
@@ -440,11 +498,7 @@ def alert_on_dead_letters() -> dict[str, int]:
     An ERROR log line, and a message to OPS_CHAT_ID when it is set; at most once an hour per
     queue (a Redis key with a TTL claims the alert). Returns the queues alerted about.
     """
-    counts = dict(
-        DeadLetter.objects.filter(status=DeadLetter.Status.DEAD)
-        .values_list("queue")
-        .annotate(n=Count("id"))
-    )
+    counts = dead_letters_by_queue()
     alerted: dict[str, int] = {}
     for queue in QUEUE_NAMES:
         count = counts.get(queue, 0)
@@ -466,6 +520,36 @@ def alert_on_dead_letters() -> dict[str, int]:
             raise
         alerted[queue] = count
     return alerted
+
+
+def dead_letters_by_queue() -> dict[str, int]:
+    """Dead letters still waiting for a replay or discard, per queue that has any: one query."""
+    return dict(
+        DeadLetter.objects.filter(status=DeadLetter.Status.DEAD)
+        .values_list("queue")
+        .annotate(n=Count("id"))
+    )
+
+
+def queue_depths() -> tuple[dict[str, int], int | None]:
+    """Jobs waiting in each queue, and (Redis broker only) the jobs workers took and have not
+    acknowledged: running, or held until a countdown is due. One broker connection.
+
+    Redis keeps a queue only while it holds a job, so a queue it does not know is empty."""
+    from gmbot.celery import app
+
+    depths = dict.fromkeys(QUEUE_NAMES, 0)
+    unacked = None
+    with app.connection_for_read() as conn:
+        channel: Any = conn.default_channel  # the transport's own channel class
+        for queue in QUEUE_NAMES:
+            try:
+                depths[queue] = channel.queue_declare(queue, passive=True).message_count
+            except conn.channel_errors:
+                channel = conn.channel()  # a refused passive declare closes the channel
+        if urlsplit(str(app.conf.broker_url)).scheme in {"redis", "rediss"}:
+            unacked = int(channel.client.hlen(channel.unacked_key))
+    return depths, unacked
 
 
 def _alert_key(queue: str) -> str:

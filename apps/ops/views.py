@@ -9,8 +9,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.ops import services
+from apps.ops import access, services
 from celeryconfig import QUEUE_NAMES
+from gmbot import metrics_files
 
 
 @require_GET
@@ -30,6 +31,26 @@ def ready(request: HttpRequest) -> JsonResponse:
 def health(request: HttpRequest) -> JsonResponse:
     report = services.health()
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus's scrape (SPEC O2): from allowed addresses or with the token (access.py)."""
+    if not metrics_files.ENABLED:
+        return HttpResponse("metrics are off (METRICS_ENABLED=0)\n", status=404,
+                            content_type="text/plain")  # fmt: skip
+    if not access.may_read_metrics(request):
+        return HttpResponse(
+            "forbidden: not an address METRICS_ALLOWED_IPS allows, and no valid "
+            "Authorization: Bearer token\n",
+            status=403,
+            content_type="text/plain",
+        )
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    from apps.ops.metrics import exposition
+
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
 
 
 def staff_json(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -38,7 +38,7 @@ import requests
 from django.conf import settings
 from telebot import TeleBot, apihelper
 
-from apps.telegram import outcomes, ratelimit
+from apps.telegram import outcomes, ratelimit, usage
 from apps.telegram.errors import (
     ALREADY_DONE,
     BadRequest,
@@ -52,6 +52,7 @@ from apps.telegram.errors import (
     forbidden_reason_for,
     reason_for,
 )
+from gmbot import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -219,7 +220,8 @@ def _exchange(
     proxies: Any,
 ) -> requests.Response:
     try:
-        ratelimit.acquire(call.bot_id, call.method, call.chat_id)
+        if ratelimit.acquire(call.bot_id, call.method, call.chat_id):
+            metrics.rate_limit_delay("budget_wait")
         try:
             response = _session().request(
                 method, url, params=params, files=files, timeout=timeout, proxies=proxies
@@ -298,6 +300,10 @@ _ERROR_RESULTS: dict[type[TelegramError], str] = {
 }
 
 
+# Outcomes that are a rate limit's doing: our own budget was full, or Telegram said 429.
+_DELAYS = {"rate_limited": "budget_full", "retry_after": "telegram_429"}
+
+
 def _done() -> requests.Response:
     """The answer Telegram gives when the call succeeds: what an "already done" call returns."""
     response = requests.Response()
@@ -310,8 +316,14 @@ def _done() -> requests.Response:
 def _observe(
     call: _Call, result: str, reason: str = "", error: TelegramError | None = None
 ) -> None:
-    """Every call's outcome passes here once: the place for per-method metrics."""
+    """Every call's outcome passes here once: counted per method for /metrics and, per bot and
+    hour, for the dashboard (usage.py)."""
     _last_outcome.set(Outcome(call.method, call.chat_id, result, reason))
+    metrics.api_call(call.method, result)
+    if result != "rate_limited":  # postponed by our own budget: Telegram never saw it
+        usage.count(call.bot_id, call.method, result)
+    if result in _DELAYS:
+        metrics.rate_limit_delay(_DELAYS[result])
     if result == "ok":
         return
     if error is None:

@@ -13,6 +13,7 @@ from apps.bots.context import BotContext
 from apps.chats.models import Channel, Group, GroupChannelLink
 from apps.guard import cache, texts
 from apps.guard.models import GroupProtection
+from gmbot import metrics
 
 SERVICE_ACCOUNT_ID = 777000  # Telegram's own notices and channel forwards in old clients
 
@@ -132,6 +133,7 @@ def check_caller_is_admin(bot: BotContext, message: Message) -> bool:
     return user is not None and check_is_admin(bot, message.chat.id, user.id)
 
 
+@metrics.timed_verification
 def check_missing_channels(
     bot: BotContext,
     channels: list[Channel],
