@@ -8,7 +8,8 @@ class BroadcastsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.bots import features
-        from apps.broadcasts import signals  # noqa: F401 - connects the worker_ready receiver
+        from apps.broadcasts import dashboard, signals  # noqa: F401 - signals: worker_ready
         from apps.broadcasts.features import BROADCASTS
 
         features.declare(BROADCASTS)
+        dashboard.register_panels()

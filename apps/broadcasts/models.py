@@ -191,6 +191,8 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["broadcast", "status"], name="delivery_broadcast_status_idx"),
             models.Index(fields=["broadcast", "deletion"], name="delivery_broadcast_del_idx"),
+            # the dashboard's sends per day (apps/broadcasts/dashboard.py)
+            models.Index(fields=["finished_at"], name="delivery_finished_idx"),
         ]
 
     def __str__(self) -> str:
