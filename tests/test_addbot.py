@@ -68,6 +68,21 @@ def test_a_token_telegram_refuses_is_a_clear_error_and_nothing_is_stored(sandbox
     assert not Bot.objects.exists()
 
 
+def test_telegram_down_is_not_called_a_refused_token_and_nothing_is_stored(sandbox):
+    # given a good token, while Telegram answers 502 to getMe
+    sandbox.create_bot(token=TOKEN, username="guard_one_bot")
+    sandbox.fault("getMe", error_code=502, description="Bad Gateway")
+
+    # then the owner is told to try again, not that the token is bad
+    with pytest.raises(CommandError, match=r"Telegram did not answer .*try again in a minute"):
+        addbot("--token", TOKEN)
+    assert not Bot.objects.exists()
+
+    # and once Telegram answers, the same token is added
+    sandbox.clear_faults()
+    assert "Added @guard_one_bot" in addbot("--token", TOKEN)
+
+
 def test_a_malformed_token_is_refused_before_calling_telegram(sandbox):
     with pytest.raises(CommandError, match="not a bot token"):
         addbot("--token", "hello world")

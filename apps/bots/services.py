@@ -13,7 +13,7 @@ from apps.bots import crypto
 from apps.bots.features import check_features
 from apps.bots.models import Bot, Owner
 from apps.telegram.client import telebot_for_token
-from apps.telegram.errors import TelegramError
+from apps.telegram.errors import OutcomeUnknown, RetryAfter, TelegramError, TransientError
 
 TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 # A token as @BotFather issues them (the bot's id, a colon, 35 characters), found anywhere in a
@@ -43,6 +43,13 @@ def check_bot_token(token: str) -> BotIdentity:
         raise BotTokenError("that is not a bot token (expected <digits>:<letters, digits, _ or ->)")
     try:
         me = telebot_for_token(token).get_me()
+    except (RetryAfter, TransientError, OutcomeUnknown) as exc:
+        # Telegram is down, slow or busy: the token may well be good, so say so rather than
+        # calling it refused.
+        raise BotTokenError(
+            f"Telegram did not answer ({exc.description}), so the token is not checked yet and "
+            "nothing was stored: try again in a minute"
+        ) from None
     except TelegramError as exc:
         raise BotTokenError(f"Telegram refused the token: {exc.description}") from None
     if not me.is_bot:
