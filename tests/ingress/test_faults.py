@@ -101,7 +101,7 @@ def test_four_500s_are_three_retries_then_a_dead_letter_that_replays_once(
                               content_type="application/json")  # fmt: skip
 
     assert replay.status_code == 200 and again.json()["replayed"] == []
-    wait_until(lambda: sends(sandbox, user)[-1]["status"] == 200, timeout=10)
+    wait_until(lambda: sends(sandbox, user)[-1]["status"] == 200, timeout=30)
     wait_until(lambda: not worker_busy(client), timeout=5)
     assert [call["status"] for call in sends(sandbox, user)] == [500] * 4 + [200]
 
