@@ -8,7 +8,11 @@ class PeriodicConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.bots import features
-        from apps.periodic import signals  # noqa: F401 - connects the receivers
+        from apps.periodic import (
+            dashboard,
+            signals,  # noqa: F401 - connects the receivers
+        )
         from apps.periodic.features import PERIODIC
 
         features.declare(PERIODIC)
+        dashboard.register_panels()

@@ -23,6 +23,7 @@ import zoneinfo
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -37,6 +38,7 @@ SKIP_BOT_INACTIVE = "bot_inactive"
 SKIP_FEATURE_OFF = "feature_off"
 SKIP_DISABLED = "disabled"
 SKIP_UNREACHABLE = "unreachable"
+PURGE_CHUNK = 500
 # How far back a crontab's last firing is looked for (a yearly one on 29 February: 4 years).
 CRON_LOOKBACK_DAYS = 4 * 366 + 1
 
@@ -148,3 +150,20 @@ def do_start_run(message_id: int, task_id: str, now: datetime | None = None) -> 
             logger.info("periodic message %s: run %s already planned; job %s joins it",
                         message_id, key, task_id)  # fmt: skip
     return run.pk
+
+
+def purge_old_runs(days: int | None = None) -> int:
+    """Delete runs (and their sends) started more than `days` ago (PERIODIC_KEEP_DAYS), a chunk
+    of runs per statement so no delete holds many locks for long. Returns the runs deleted."""
+    cutoff = timezone.now() - timedelta(days=days or settings.PERIODIC_KEEP_DAYS)
+    deleted = 0
+    while True:
+        chunk = list(
+            PeriodicRun.objects.filter(started_at__lt=cutoff).values_list("pk", flat=True)[
+                :PURGE_CHUNK
+            ]
+        )
+        if not chunk:
+            return deleted
+        PeriodicRun.objects.filter(pk__in=chunk).delete()
+        deleted += len(chunk)
