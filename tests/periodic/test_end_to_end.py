@@ -112,3 +112,31 @@ def test_a_message_edited_in_the_admin_is_sent_on_its_schedule_by_the_workers_on
                                {"post": "yes"})  # fmt: skip
     assert answer.status_code == 302
     assert not PeriodicTask.objects.filter(pk=task.pk).exists()
+
+
+def test_batches_of_one_run_side_by_side_on_two_workers_send_to_each_chat_once(
+    world: World, start_worker
+):
+    # given a run to eight groups and a Telegram that takes a fifth of a second a message
+    for n in range(5):
+        world.add_group(f"Group {n}")
+    message = PeriodicMessage.objects.create(bot=world.bot, name="Hello", text="Hello all",
+                                             all_groups=True, every=1, period="hours")  # fmt: skip
+    world.sandbox.fault("sendMessage", delay_ms=200)
+    start_worker(["normal"], concurrency=2, **WORKER_ENV)
+    start_worker(["normal"], concurrency=2, **WORKER_ENV)
+
+    # when beat's job and three extra batch jobs for the same run go at once
+    job = celery_app.send_task("tasks.normal.send_periodic_message", args=[message.pk],
+                               ignore_result=False)  # fmt: skip
+    run_id = job.get(timeout=20)
+    for _ in range(3):
+        celery_app.send_task("tasks.normal.send_periodic_batch", args=[run_id])
+
+    # then the run finishes with every group sent to exactly once
+    # (a job that found another's claim looks again later: it then finds the run over)
+    wait_until(lambda: PeriodicRun.objects.get(pk=run_id).finished_at, 40)
+    statuses = list(PeriodicSend.objects.filter(run_id=run_id).values_list("status", flat=True))
+    assert statuses == ["sent"] * 8
+    posted = [int(c["params"]["chat_id"]) for c in world.sends()]
+    assert sorted(posted) == sorted(g.chat_id for g in world.groups)
