@@ -175,3 +175,22 @@ def test_run_keys_name_the_scheduled_run_a_job_falls_in():
     assert runs.run_key(weekdays_9, at("2026-11-30 07:59")) == "2026-11-27T08:00+00:00"
     quarter = Schedule(kind="crontab", cron=("*/15", "*", "*", "*", "*"))
     assert runs.run_key(quarter, at("2026-12-01 10:44")) == "2026-12-01T10:30+00:00"
+
+
+def test_sends_keep_the_per_chat_spacing_of_the_shared_budgets(world: World, settings):
+    # given the real spacing between bulk messages to one group (3 s)
+    settings.TELEGRAM_GROUP_SPACING_MS = 3000
+    cats = world.groups[0]
+    first = define(world, groups=[cats], name="First")
+    second = define(world, groups=[cats], name="Second")
+    run(first)
+
+    # when another message's run comes for the same group at once
+    run_id = runs.do_start_run(second.pk, "job")
+    assert run_id is not None
+    countdown = sending.do_send_batch(run_id)
+
+    # then nothing is sent yet: the row waits, and the next batch comes once the spacing allows
+    assert countdown is not None and 1.0 <= countdown <= 3.0
+    assert PeriodicSend.objects.get(run_id=run_id).status == PeriodicSend.Status.PENDING
+    assert len(world.sends(chat_id=cats.chat_id)) == 1
