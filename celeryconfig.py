@@ -134,6 +134,13 @@ beat_schedule = {
         "schedule": crontab(minute=5),
         "options": {"expires": 55 * 60},
     },
+    # Daily: periodic messages' runs and sends are kept PERIODIC_KEEP_DAYS for the record (a
+    # message every minute to 100 groups writes 144,000 send rows a day), then purged.
+    "purge-periodic-runs": {
+        "task": "tasks.low.purge_periodic_runs",
+        "schedule": crontab(minute=37, hour=3),
+        "options": {"expires": 23 * 3600},
+    },
     # Every minute: a broadcast whose jobs were lost (every worker killed, say) is picked up
     # again (SPEC B6); `low` workers also ask for this as they start. Cheap when nothing stalled.
     "resume-broadcasts": {

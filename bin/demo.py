@@ -401,12 +401,91 @@ def scene_broadcast(sandbox: Sandbox) -> None:
     )
 
 
+def scene_periodic(sandbox: Sandbox) -> None:
+    """Periodic messages (SPEC M6): one is defined in the admin (logged in over HTTP, as staff
+    would), beat sends it when it falls due, the workers post it with its buttons to every
+    active group and record each send; then the admin's action disables it, beat row and all."""
+    import re
+
+    import requests
+
+    from apps.bots.models import Bot
+    from apps.periodic.models import PeriodicMessage, PeriodicRun
+
+    admin = f"http://127.0.0.1:{env('WEB_PORT', '8000')}/admin"
+    username, password = env("DJANGO_SUPERUSER_USERNAME"), env("DJANGO_SUPERUSER_PASSWORD")
+    if not username or not password:
+        say("Periodic messages: skipped (no local admin login in .env to define one with)")
+        return
+    bot = Bot.objects.get(username=DEMO_BOT_USERNAME)
+    bot.features = [*bot.features, "periodic"]
+    bot.save(update_fields=["features"])
+    groups = list(bot.groups.filter(enabled=True))
+
+    http = requests.Session()
+
+    def csrf(url: str) -> str:
+        page = http.get(url, timeout=10).text
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert found, f"no form at {url}"
+        return found.group(1)
+
+    say(f"Staff log in to the admin and define a periodic message for @{bot.username}")
+    http.post(f"{admin}/login/", {"csrfmiddlewaretoken": csrf(f"{admin}/login/"),
+              "username": username, "password": password, "next": "/admin/"},
+              timeout=10)  # fmt: skip
+    add = f"{admin}/periodic/periodicmessage/add/"
+    form = {
+        "csrfmiddlewaretoken": csrf(add), "bot": bot.pk, "name": "Rules, every minute",
+        "text": "📌 Be kind, stay on topic. New here? Read the rules.", "photo": "",
+        "all_groups": "on", "kind": "crontab", "minute": "*", "hour": "*",
+        "day_of_month": "*", "month_of_year": "*", "day_of_week": "*", "timezone": "UTC",
+        "enabled": "on", "buttons-TOTAL_FORMS": 2, "buttons-INITIAL_FORMS": 0,
+        "buttons-MIN_NUM_FORMS": 0, "buttons-MAX_NUM_FORMS": 24,
+        "buttons-0-text": "Rules", "buttons-0-url": "https://example.com/rules",
+        "buttons-0-row": 1, "buttons-0-position": 1,
+        "buttons-1-text": "Olga on TikTok", "buttons-1-url": "https://www.tiktok.com/@olga",
+        "buttons-1-row": 1, "buttons-1-position": 2,
+    }  # fmt: skip
+    answer = http.post(add, form, timeout=10, allow_redirects=False)
+    if answer.status_code != 302:
+        raise SystemExit("demo: the admin refused the periodic message (is the login right?)")
+    message = PeriodicMessage.objects.select_related("task").get(bot=bot, name=form["name"])
+    assert message.task is not None
+    print(f"  saved; its beat row: {message.task.name!r}, {message.task.crontab}, "
+          f"enabled {message.task.enabled}")  # fmt: skip
+    print(f"  to all {len(groups)} active groups, with buttons Rules | Olga on TikTok")
+
+    say("beat sends it at the top of the next minute; the normal worker posts it")
+    run = wait_for(
+        lambda: PeriodicRun.objects.filter(message=message, finished_at__isnull=False).first(),
+        timeout=90,
+    )
+    for send in run.sends.select_related("group").order_by("id"):
+        print(f"  {send.group.title}: {send.status} (message {send.message_id}) {send.reason}")
+    posted = [
+        c for c in sandbox.calls(bot=DEMO_BOT_USERNAME, method="sendMessage")
+        if c["status"] == 200 and c["params"].get("text") == form["text"]
+    ]  # fmt: skip
+    keyboard = posted[0]["params"]["reply_markup"]["inline_keyboard"]
+    print(f"  run {run.run_key}: {len(posted)} messages; buttons "
+          f"{[b['text'] for row in keyboard for b in row]}")  # fmt: skip
+
+    say("Staff disable it with the list's action: its beat row is disabled with it")
+    changelist = f"{admin}/periodic/periodicmessage/"
+    http.post(changelist, {"csrfmiddlewaretoken": csrf(changelist), "action": "disable",
+                           "_selected_action": message.pk}, timeout=10)  # fmt: skip
+    message.task.refresh_from_db()
+    print(f"  beat row enabled: {message.task.enabled}")
+
+
 SCENES: list[Callable[[Sandbox], None]] = [
     scene_add_bot,
     scene_webhook,
     scene_guard,
     scene_broadcast,
     scene_accounts,
+    scene_periodic,
 ]
 
 

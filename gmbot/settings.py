@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.live",
     "apps.accounts",
     "apps.broadcasts",
+    "apps.periodic",
 ]
 
 MIDDLEWARE = [
@@ -284,6 +285,12 @@ BROADCAST_PAID_SENDERS = envint("BROADCAST_PAID_SENDERS", 2)
 BROADCAST_LEASE_SECONDS = envint("BROADCAST_LEASE_SECONDS", 30)
 # Failures in a row (across broadcasts) that deactivate a group for broadcasts (SPEC B4).
 BROADCAST_MAX_FAILURES = envint("BROADCAST_MAX_FAILURES", 3)
+
+# --- Periodic messages (apps/periodic; docs/periodic.md) ---
+# Groups one sending job of a periodic message's run sends to before it queues the next.
+PERIODIC_BATCH_SIZE = envint("PERIODIC_BATCH_SIZE", 50)
+# Days a run of a periodic message and its sends are kept (a daily beat job purges older ones).
+PERIODIC_KEEP_DAYS = envint("PERIODIC_KEEP_DAYS", 30)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -11,6 +11,7 @@ from apps.broadcasts.services import deletion, sending
 from apps.guard.services import batch as guard_batch
 from apps.ingress import services as ingress
 from apps.ops import services
+from apps.periodic.services import runs as periodic_runs
 
 
 @shared_task(name="tasks.low.ping", ignore_result=False)
@@ -27,6 +28,13 @@ def clear_expired_sessions() -> int:
 @shared_task(name="tasks.low.purge_dead_letters")
 def purge_dead_letters() -> int:
     return services.purge_dead_letters()
+
+
+@shared_task(name="tasks.low.purge_periodic_runs")
+def purge_periodic_runs() -> int:
+    """Periodic messages' runs older than PERIODIC_KEEP_DAYS (SPEC M6). Safe twice: a second
+    run finds nothing that old left."""
+    return periodic_runs.purge_old_runs()
 
 
 @shared_task(name="tasks.low.purge_seen_updates")

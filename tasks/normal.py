@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from apps.accounts.services import accounts
 from apps.broadcasts.services import owners, planning, resume
 from apps.ops import services
+from apps.periodic.services import runs
+from apps.periodic.services import sending as periodic_sending
 
 
 @shared_task(name="tasks.normal.ping", ignore_result=False)
@@ -53,3 +55,24 @@ def tell_owner_deactivated(group_id: int) -> bool:
     """Tell the owner that broadcasts stopped going to the group (SPEC B4). Safe twice: one
     message per deactivation (a Redis claim)."""
     return owners.do_tell_owner_deactivated(group_id)
+
+
+@shared_task(name="tasks.normal.send_periodic_message", bind=True)
+def send_periodic_message(self: Task, message_id: int) -> int | None:
+    """Beat's job for a periodic message (SPEC M6): write this scheduled run and its send rows,
+    then queue its first batch. Safe twice: the run is unique per (message, run key) and found
+    again by this job's id when it is redelivered, so a repeat queues a batch that finds nothing
+    left to send."""
+    run_id = runs.do_start_run(message_id, self.request.id or "")
+    if run_id is not None:
+        send_periodic_batch.delay(run_id)
+    return run_id
+
+
+@shared_task(name="tasks.normal.send_periodic_batch", bind=True)
+def send_periodic_batch(self: Task, run_id: int) -> None:
+    """Send one batch of a periodic message's run, then queue the next. Safe twice or side by
+    side: each row is claimed by one job and leaves `pending` once."""
+    countdown = periodic_sending.do_send_batch(run_id)
+    if countdown is not None:
+        self.apply_async(args=(run_id,), countdown=countdown)

@@ -245,13 +245,21 @@ def send_one(telebot: TeleBot, broadcast: Broadcast, row: Delivery, *, paid: boo
     extra: dict[str, Any] = {"reply_markup": markup}
     if paid:
         extra["allow_paid_broadcast"] = True
+    return deliver(telebot, row.chat_id, message_text(broadcast, code), broadcast.photo, extra,
+                   what=f"broadcast {broadcast.pk}")  # fmt: skip
+
+
+def deliver(
+    telebot: TeleBot, chat_id: int, text: str, photo: str, extra: dict[str, Any], *, what: str
+) -> Outcome:
+    """Send `text` (or `photo` with `text` as its caption) to one chat, with `extra` (the
+    keyboard, …), and classify Telegram's answer. Shared with apps/periodic; `what` names the
+    sender in the log."""
     try:
-        if broadcast.photo:
-            message = telebot.send_photo(
-                row.chat_id, broadcast.photo, caption=message_text(broadcast, code), **extra
-            )
+        if photo:
+            message = telebot.send_photo(chat_id, photo, caption=text, **extra)
         else:
-            message = telebot.send_message(row.chat_id, message_text(broadcast, code), **extra)
+            message = telebot.send_message(chat_id, text, **extra)
     except RetryAfter as exc:  # a 429, or our own budget (RateLimited): nothing was sent
         return Later(float(exc.retry_after))
     except Unreachable as exc:
@@ -264,7 +272,7 @@ def send_one(telebot: TeleBot, broadcast: Broadcast, row: Delivery, *, paid: boo
         return NoAnswer(exc.description)
     except Exception as exc:
         # Anything else in the middle of the call: it may have reached Telegram.
-        logger.exception("broadcast %s → %s: the call failed", broadcast.pk, row.chat_id)
+        logger.exception("%s → %s: the call failed", what, chat_id)
         return NoAnswer(type(exc).__name__)
     return Sent(message)
 
