@@ -7,6 +7,8 @@ from typing import Any
 from celery import shared_task
 
 from apps.accounts.services import clones
+from apps.bots.context import context_for
+from apps.guard.services import enforcement
 from apps.ingress import dispatch, sealing
 from apps.ingress import services as ingress
 from apps.ops import services
@@ -26,6 +28,17 @@ def process_update(bot_id: int, update: dict[str, Any]) -> None:
     opened = sealing.opened(update)
     logs.bind_update(bot_id, opened)
     dispatch.process_update(bot_id, opened)
+
+
+@shared_task(name="tasks.high.send_warning")
+def send_warning(bot_id: int, chat_id: int, user_id: int, left_channel: bool) -> bool:
+    """A guard warning that waited for its group's message budget (SPEC G5). Safe to run twice:
+    the warning's claim (one per member per group per 5 minutes) is held until it is sent, and a
+    member verified meanwhile is not warned."""
+    bot = context_for(bot_id)
+    if bot is None:
+        return False
+    return enforcement.do_send_deferred_warning(bot, chat_id, user_id, left_channel)
 
 
 @shared_task(name="tasks.high.register_clone")

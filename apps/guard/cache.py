@@ -195,6 +195,21 @@ def release_warning(bot: int, chat: int, user: int) -> None:
     _release(f"gmbot:guard:warned:{bot}:{chat}:{user}")
 
 
+def defer_warning(bot: int, chat: int, user: int) -> None:
+    """A warning waits for its group's budget (enforcement._post_warning): the one job that
+    sends it takes this mark (`take_deferred_warning`), so a job run twice sends once."""
+    _claim(f"gmbot:guard:deferred:{bot}:{chat}:{user}", WARN_SECONDS, "a deferred warning")
+
+
+def take_deferred_warning(bot: int, chat: int, user: int) -> bool:
+    """True once per `defer_warning`; fails open (true) without Redis, as the claims do."""
+    try:
+        return bool(get_redis().delete(f"gmbot:guard:deferred:{bot}:{chat}:{user}"))
+    except redis.RedisError:
+        _unavailable("a deferred warning is not deduplicated")
+        return True
+
+
 def claim_join(bot: int, chat: int, user: int) -> bool:
     """True for the first report of this join within JOIN_WINDOW (Telegram sends two)."""
     return _claim(f"gmbot:guard:joined:{bot}:{chat}:{user}", JOIN_WINDOW, "a join")

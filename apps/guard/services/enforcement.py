@@ -13,6 +13,7 @@ from telebot.types import ChatMemberUpdated, ChatPermissions, Message
 from telebot.types import User as TgUser
 
 from apps.bots.context import BotContext
+from apps.bots.models import TelegramUser
 from apps.chats.models import Channel, Group, GroupMember
 from apps.chats.services import note_member_seen
 from apps.guard import cache, keyboards, texts
@@ -30,10 +31,12 @@ from apps.guard.services.protection import (
     protection_for,
 )
 from apps.guard.services.rights import LOST_RIGHTS_REASONS, do_pause
-from apps.telegram.errors import BadRequest, Unreachable
+from apps.telegram.errors import BadRequest, RetryAfter, Unreachable
+from gmbot.celery import app
 
 logger = logging.getLogger(__name__)
 
+SEND_WARNING = "tasks.high.send_warning"  # apps do not import tasks/
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
 UNREAD = object()  # record_member(recorded=...): the caller did not read the cache
 MUTED = ChatPermissions(
@@ -96,6 +99,21 @@ def warn(
     chat_id = protection.group.chat_id
     if not cache.claim_warning(bot.telegram_id, chat_id, user.id):
         return False
+    return _post_warning(bot, protection, user, missing, template)
+
+
+def _post_warning(
+    bot: BotContext,
+    protection: Protection,
+    user: TgUser,
+    missing: list[Channel],
+    template: str | None,
+) -> bool:
+    """Send the warning whose claim the caller holds. When the group's message budget (20 a
+    minute on Telegram) is spent, the warning alone waits for it — a job on `high` after
+    `retry_after`, the claim still held so nothing else warns meanwhile — rather than failing
+    the update: its retry would delete and mute again and spend more of the bot's calls."""
+    chat_id = protection.group.chat_id
     text = (template or protection.param("warning")).replace("{name}", display_name(user))
     text = text.replace("{channels}", channel_names(missing))
     markup = keyboards.warning_keyboard(
@@ -103,11 +121,56 @@ def warn(
     )
     try:
         sent = bot.telebot.send_message(chat_id, text, reply_markup=markup)
+    except RetryAfter as exc:
+        cache.defer_warning(bot.telegram_id, chat_id, user.id)
+        app.send_task(
+            SEND_WARNING,
+            args=[bot.id, chat_id, user.id, template == texts.LEFT_CHANNEL_WARNING],
+            countdown=exc.retry_after,
+        )
+        logger.info("guard: warning deferred %.1fs user=%s group=%s bot=%s (%s)",
+                    exc.retry_after, user.id, chat_id, bot.id, exc.description)  # fmt: skip
+        return False
     except BaseException:
         cache.release_warning(bot.telegram_id, chat_id, user.id)  # a retry may warn again
         raise
     cache.add_warning_message(bot.telegram_id, chat_id, user.id, sent.message_id)
     return True
+
+
+def do_send_deferred_warning(bot: BotContext, chat_id: int, user_id: int, left: bool) -> bool:
+    """The warning `_post_warning` deferred, sent now if the member still needs it: still
+    restricted in a group still protected, still missing a channel. Returns whether it was
+    sent. Otherwise the claim is released, so a later event may warn at once. A second run of
+    the same deferral sends nothing (cache.take_deferred_warning)."""
+    if not cache.take_deferred_warning(bot.telegram_id, chat_id, user_id):
+        return False
+    protection = protection_for(bot, chat_id)
+    restricted = (
+        protection is not None
+        and MemberState.objects.filter(
+            group=protection.group, user_id=user_id, status=MemberState.Status.RESTRICTED
+        ).exists()
+    )
+    missing = (
+        check_missing_channels(bot, protection.channels, user_id, trust_negative=False)
+        if protection is not None and protection.active and restricted
+        else []
+    )
+    if protection is None or not missing:
+        cache.release_warning(bot.telegram_id, chat_id, user_id)
+        return False
+    known = TelegramUser.objects.filter(telegram_id=user_id).first()
+    user = TgUser(
+        id=user_id,
+        is_bot=False,
+        first_name=known.first_name if known else "",
+        username=known.username if known else None,
+    )
+    with enforcing(bot, protection):
+        template = texts.LEFT_CHANNEL_WARNING if left else None
+        return _post_warning(bot, protection, user, missing, template)
+    return False  # a lost right paused the group instead
 
 
 def do_restrict(
