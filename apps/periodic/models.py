@@ -16,6 +16,7 @@ from django.db.models import Q
 from django_celery_beat.models import PeriodicTask
 
 from apps.bots.models import Bot
+from apps.broadcasts.models import Delivery
 from apps.chats.models import Group
 
 # Telegram's own limits: a message's text, a photo's caption, a button's text.
@@ -155,13 +156,8 @@ class PeriodicSend(models.Model):
     `sent`, `failed` or `unknown` (claimed, no answer recorded: never sent again), or `skipped`
     when the run was planned."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "pending"
-        SENDING = "sending", "sending"
-        SENT = "sent", "sent"
-        SKIPPED = "skipped", "skipped"
-        FAILED = "failed", "failed"
-        UNKNOWN = "unknown", "unknown (maybe sent)"
+    # The same life as a broadcast's delivery, sent by the same code (broadcasts' deliver()).
+    Status = Delivery.Status
 
     run = models.ForeignKey(PeriodicRun, on_delete=models.CASCADE, related_name="sends")
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="periodic_sends")
