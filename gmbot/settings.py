@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.live",
     "apps.accounts",
     "apps.broadcasts",
+    "apps.growth",
 ]
 
 MIDDLEWARE = [
