@@ -290,8 +290,8 @@ BROADCAST_LEASE_SECONDS = envint("BROADCAST_LEASE_SECONDS", 30)
 BROADCAST_MAX_FAILURES = envint("BROADCAST_MAX_FAILURES", 3)
 
 # Growth (SPEC M): decided join requests leave at this many calls a second per group, each
-# call at its slot plus a random delay of up to this share of the interval (so the average
-# rate holds and no second ever holds more than the rate and one).
+# call at its slot plus a random delay of up to this share of the interval (the average rate
+# holds; slots are never closer than the interval, a late call is caught up on by one).
 GROWTH_JOIN_RATE = envfloat("GROWTH_JOIN_RATE", 3.0)
 GROWTH_JOIN_JITTER = envfloat("GROWTH_JOIN_JITTER", 0.5)
 # One executor job works a group's queue this long, then queues the next (Celery's 60 s soft

@@ -42,7 +42,8 @@ def test_a_burst_is_approved_at_pace_then_monitoring_lets_only_subscribers_in(
     calls = growing.calls("approveChatJoinRequest")
     assert Counter(int(c["params"]["user_id"]) for c in calls) == {u: 1 for u in burst}
     times = sorted(c["time"] for c in calls)
-    assert times[-1] - times[0] >= (len(burst) - 1) / RATE - 0.05
+    # slots 1/RATE apart; the first call may come up to its jitter after its slot
+    assert times[-1] - times[0] >= (len(burst) - 2) / RATE
     assert {r.status for r in JoinRequest.objects.filter(group=growing.group)} == {"approved"}
 
     # when an admin moves the group to monitoring with /growth

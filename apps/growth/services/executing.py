@@ -5,10 +5,11 @@ A request decided `approving` or `declining` waits in PostgreSQL. One executor j
 group's queue oldest first:
 
 1. it takes the group's next slot from the pace in Redis (`gmbot:growth:pace:<group>`): slots
-   are 1/GROWTH_JOIN_RATE seconds apart on Redis's clock, whatever job or worker takes them, and
-   a group that was idle gets no burst; it waits for its slot plus a random jitter of up to
-   GROWTH_JOIN_JITTER of the interval (a wait longer than a second is handed back as a countdown
-   for the next job instead of held);
+   are 1/GROWTH_JOIN_RATE seconds apart on Redis's clock, whatever job or worker takes them; a
+   call that came late (a slow answer, its jitter) is caught up on by the next, up to one
+   interval, so the average holds, and a group that was idle longer gets no burst; it waits for
+   its slot plus a random jitter of up to GROWTH_JOIN_JITTER of the interval (a wait longer than
+   a second is handed back as a countdown for the next job instead of held);
 2. it claims the oldest decided row by conditional update (`claim` = its token, only where
    `claim` is empty: FOR UPDATE SKIP LOCKED), so two jobs never call for one row;
 3. it calls approveChatJoinRequest or declineChatJoinRequest, within the bot's shared budgets
@@ -72,15 +73,17 @@ MAX_SLOT_WAIT = 1.0
 STALE_CLAIM = timedelta(seconds=celeryconfig.task_time_limit + 30)
 
 # KEYS[1]: the group's pace. ARGV: interval (ms), the longest wait (ms). Reserves the next slot
-# (never before now: an idle group gets no burst) if it is at most the longest wait away.
-# Returns the wait in ms, or -(wait) when the slot is too far and was not taken.
+# if it is at most the longest wait away. A slot up to one interval past is still given (a call
+# that took long, or its jitter, is caught up on, so the average rate holds); one further past
+# starts afresh at now (an idle group gets no burst). Returns the wait in ms (0 for a slot
+# past), or -(wait) when the slot is too far and was not taken.
 _PACE = """
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local interval = tonumber(ARGV[1])
 local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
-if slot < now then slot = now end
-local wait = slot - now
+if slot < now - interval then slot = now end
+local wait = math.max(0, slot - now)
 if wait > tonumber(ARGV[2]) then return -wait end
 redis.call('SET', KEYS[1], slot + interval, 'PX', math.floor(interval * 2 + 60000))
 return wait
