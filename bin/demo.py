@@ -402,7 +402,7 @@ def scene_broadcast(sandbox: Sandbox) -> None:
     )
 
 
-GROWTH_BOT_TOKEN = "7000000002:gmbot-growth-demo-token-for-the-sandbox-only"  # noqa: S105
+GROWTH_BOT_TOKEN = "7000000042:gmbot-growth-demo-token-for-the-sandbox-only"  # noqa: S105
 GROWTH_BOT_USERNAME = "gmbot_growth_demo_bot"
 GROWTH_SETUP = """
 from apps.bots.models import Bot
@@ -464,7 +464,8 @@ def scene_growth(sandbox: Sandbox) -> None:
           f"{min(gaps):.2f} to {max(gaps):.2f} s; one call per request")  # fmt: skip
 
     say("The member count is refreshed (getChatMemberCount, kept as history)")
-    count, phase, why = manage("shell", stdin=GROWTH_COUNT.format(pk=pk)).split(maxsplit=2)
+    shown = manage("shell", stdin=GROWTH_COUNT.format(pk=pk)).strip().splitlines()[-1]
+    count, phase, why = shown.split(maxsplit=2)
     print(f"  {count} members → phase {phase} (by rule: {why.strip()})")
 
     say("Now monitored: Nora (not subscribed) and Sid (subscribed to the channel) ask to join")
