@@ -1,5 +1,5 @@
-"""Growth in the admin (SPEC M1, M2, M5): each group's profile and its phase history on the
-group's own page, the phase in the group list; join requests with filters and bulk approve /
+"""Growth in the admin (SPEC M1, M2, M5): each managed group's profile and its phase history on
+the group's own page, the phase in the group list; join requests with filters and bulk approve /
 decline through the paced queue; the member-count history.
 
 A phase changed here is recorded like any other (PhaseTransition, by the admin's username):
@@ -101,6 +101,14 @@ class GroupAdminWithGrowth(_GroupAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
         return super().get_queryset(request).select_related("growth")
+
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        # Growth's part of the page only for a group growth manages (a profile made on the
+        # *Growth profiles* page, or by an admin's /growth): other groups' forms stay as they
+        # were.
+        inlines = super().get_inline_instances(request, obj)
+        managed = obj is not None and GrowthProfile.objects.filter(group=obj).exists()
+        return [i for i in inlines if managed or not isinstance(i, ProfileInline)]
 
     @admin.display(description="phase", ordering="growth__phase")
     def growth_phase(self, group: Group) -> str:
