@@ -123,3 +123,15 @@ def test_other_apps_add_lines_to_growth(growing: Growing, monkeypatch):
     monkeypatch.setattr(report, "_sources", [])
     report.add_lines(lambda group, profile: [f"Next kick run: never ({group.title})"])
     assert admin_says(growing, "/growth").splitlines()[-1] == "Next kick run: never (Growing)"
+
+
+def test_beat_starts_a_count_round_every_interval_and_drives_the_queue_every_minute():
+    import celeryconfig
+
+    rounds = celeryconfig.beat_schedule["refresh-member-counts"]
+    assert rounds["task"] == "tasks.low.plan_member_counts"
+    assert rounds["schedule"].minute == set(range(0, 60, celeryconfig.GROWTH_COUNT_MINUTES))
+    assert rounds["options"]["expires"] < celeryconfig.GROWTH_COUNT_MINUTES * 60
+    redrive = celeryconfig.beat_schedule["redrive-join-requests"]
+    assert redrive["task"] == "tasks.normal.redrive_join_requests"
+    assert redrive["schedule"].minute == set(range(60))
