@@ -1,0 +1,19 @@
+"""The growth feature (SPEC M): phases, the paced join-request queue and member-count history,
+as the registry knows it. apps/members adds its activity observer to `observers`."""
+
+from __future__ import annotations
+
+from apps.bots.features import Feature
+from apps.growth import handlers, keyboards
+
+GROWTH = Feature(
+    name="growth",
+    label="Growth: phases, paced join requests, member counts (SPEC M)",
+    handlers=handlers.register,
+    commands=frozenset(handlers.GROUP_COMMANDS),
+    callback_prefix=keyboards.JOINED_PREFIX,
+    # Join requests to store and decide, messages (the /growth command) and the "I've joined"
+    # button in the requester's private chat.
+    update_kinds=frozenset({"chat_join_request", "message", "callback_query"}),
+    observers=(),
+)
