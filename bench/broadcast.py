@@ -248,7 +248,7 @@ def main() -> int:
         web = start_gunicorn("gmbot.wsgi:application", env, web_port)
         stack.callback(web.terminate)
         workers = {
-            queue: spawn(stack, env, logs, f"worker_{queue}",
+            queue: spawn(stack, dict(env, LOG_LEVEL="INFO"), logs, f"worker_{queue}",
                          [*celery, "-Q", queue, "-n", f"{queue}@bench", "--concurrency", str(n)])
             for queue, n in (("high", 4), ("normal", 2), ("low", 2))
         }  # fmt: skip
