@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.broadcasts",
     "apps.growth",
+    "apps.members",
 ]
 
 MIDDLEWARE = [
