@@ -32,9 +32,9 @@ class KickRunInline(admin.TabularInline):
     max_num = 0
     can_delete = False
     show_change_link = True
-    fields: list[str] = ["started_at", "dry_run", "kick_after_days", "status", "candidates", "removed",
-              "skipped", "error_count", "duration_seconds"]  # fmt: skip
-    readonly_fields = list(fields)
+    fields = ("started_at", "dry_run", "kick_after_days", "status", "candidates", "removed",
+              "skipped", "error_count", "duration_seconds")  # fmt: skip
+    readonly_fields = fields
     ordering = ["-started_at"]
     verbose_name_plural = "kick runs (SPEC M4)"
 
@@ -80,10 +80,10 @@ class KickRunAdmin(admin.ModelAdmin):
     list_select_related = ["group"]
     search_fields = ["group__title", "group__chat_id"]
     date_hierarchy = "started_at"
-    fields: list[str] = ["group", "slot", "kick_after_days", "dry_run", "cutoff", "status", "candidates",
+    fields = ("group", "slot", "kick_after_days", "dry_run", "cutoff", "status", "candidates",
               "removed", "listed_names", "skipped", "errors", "error_count", "chunks", "calls",
-              "protected_ids", "started_at", "finished_at", "duration_seconds"]  # fmt: skip
-    readonly_fields = list(fields)
+              "protected_ids", "started_at", "finished_at", "duration_seconds")  # fmt: skip
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs are started by beat

@@ -130,8 +130,9 @@ class KickRun(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     chunks = models.PositiveIntegerField(default=0)
     calls = models.PositiveIntegerField(default=0, help_text="Bot API calls made")
-    # Who may never be removed, read from Telegram once per run (getChatAdministrators).
-    protected_ids = models.JSONField(default=list, blank=True)
+    # Who may never be removed, read from Telegram once per run (getChatAdministrators):
+    # {"owner": [user ids], "admin": [user ids]}.
+    protected_ids = models.JSONField(default=dict, blank=True)
     after_active_at = models.DateTimeField(null=True, blank=True)
     after_user_id = models.BigIntegerField(default=0)
     # Held by the job working on a chunk (a conditional update claims it).

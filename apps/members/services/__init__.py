@@ -3,7 +3,7 @@ last kick run of a group and when the next one starts."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 from celery.schedules import crontab
@@ -27,4 +27,6 @@ def next_run_at(now: datetime | None = None) -> datetime:
 
     now = now or timezone.now()
     schedule = cast(crontab, beat_schedule[KICK_BEAT_ENTRY]["schedule"])
-    return now + schedule.remaining_estimate(now)
+    # Celery's estimate is taken on its own clock, a moment after `now`: to the whole minute.
+    due = now + schedule.remaining_estimate(now) + timedelta(seconds=1)
+    return due.replace(second=0, microsecond=0)

@@ -127,11 +127,11 @@ def candidates(group_id: int, cutoff: datetime) -> QuerySet[MemberActivity]:
     )
 
 
-def select_chunk(run: KickRun, limit: int = CHUNK) -> list[Candidate]:
-    """The next `limit` candidates after the run's position, by the kick index."""
+def select_chunk(run: KickRun, limit: int | None = None) -> list[Candidate]:
+    """The next `limit` (CHUNK) candidates after the run's position, by the kick index."""
     after = run.after_active_at or EPOCH
     with connection.cursor() as cursor:
-        cursor.execute(SELECT, [run.group_id, run.cutoff, after, run.after_user_id, limit])
+        cursor.execute(SELECT, [run.group_id, run.cutoff, after, run.after_user_id, limit or CHUNK])
         return [Candidate(*row) for row in cursor.fetchall()]
 
 
@@ -175,30 +175,32 @@ def do_kick_chunk(run_id: int) -> float | None:
     return countdown
 
 
-def _protected(bot: BotContext, run: KickRun) -> list[int]:
-    """Who this run may never remove: the chat's administrators (creator included, bots too)
-    and the group's owner in GMBot."""
+def _protected(bot: BotContext, run: KickRun) -> dict[str, list[int]]:
+    """Who this run may never remove, by reason: the chat's creator and the group's owner in
+    GMBot, and the chat's administrators (bots too)."""
     admins = bot.telebot.get_chat_administrators(run.group.chat_id, return_bots=True)
     run.calls += 1
-    ids = {member.user.id for member in admins}
+    owners = {member.user.id for member in admins if member.status == "creator"}
     if run.group.owner is not None:
-        ids.add(run.group.owner.telegram_id)
-    return sorted(ids)
+        owners.add(run.group.owner.telegram_id)
+    others = {member.user.id for member in admins} - owners
+    return {OWNER: sorted(owners), ADMIN: sorted(others)}
 
 
 def _work(bot: BotContext, run: KickRun) -> tuple[float, bool]:
     """Go through one chunk; returns (countdown for the next, whether there may be more)."""
-    group = run.group
-    protected = set(run.protected_ids)
-    owner = group.owner.telegram_id if group.owner is not None else None
-    exempt = set(KickExemption.objects.filter(group=group).values_list("user_id", flat=True))
+    owners = set(run.protected_ids.get(OWNER, []))
+    admins = set(run.protected_ids.get(ADMIN, []))
+    exempt = set(
+        KickExemption.objects.filter(group_id=run.group_id).values_list("user_id", flat=True)
+    )
     chunk = select_chunk(run)
     deadline = time.monotonic() + CHUNK_SECONDS
     run.chunks += 1
     for candidate in chunk:
         if time.monotonic() > deadline:
             return 0.0, True
-        reason = _skip_reason(candidate, bot, protected, owner, exempt)
+        reason = _skip_reason(candidate, bot, owners, admins, exempt)
         if reason is not None:
             _skip(run, reason)
         elif run.dry_run:
@@ -212,13 +214,13 @@ def _work(bot: BotContext, run: KickRun) -> tuple[float, bool]:
 
 
 def _skip_reason(
-    candidate: Candidate, bot: BotContext, protected: set[int], owner: int | None, exempt: set[int]
+    candidate: Candidate, bot: BotContext, owners: set[int], admins: set[int], exempt: set[int]
 ) -> str | None:
     if candidate.user_id == bot.telegram_id:
         return THIS_BOT
-    if candidate.user_id == owner:
+    if candidate.user_id in owners:
         return OWNER
-    if candidate.user_id in protected:
+    if candidate.user_id in admins:
         return ADMIN
     if candidate.is_bot:
         return OTHER_BOT
