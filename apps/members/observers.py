@@ -27,30 +27,36 @@ def record_activity(update: Update, bot: BotContext) -> None:
     if message is not None and message.chat.type in GROUP_TYPES:
         chat_id = message.chat.id
         for user in message.new_chat_members or []:
+            if user.id == bot.telegram_id:
+                continue  # the bot's own arrival: not a member the kicker or anyone weighs
             field = sample_field(bot.id, chat_id, user.id, "j")
-            samples[field] = sample_value(message.date, user.is_bot)
+            samples[field] = sample_value(message.date, update.update_id, user.is_bot)
         left = message.left_chat_member
         if left is not None:
             samples[sample_field(bot.id, chat_id, left.id, "l")] = sample_value(
-                message.date, left.is_bot
+                message.date, update.update_id, left.is_bot
             )
         sender = message.from_user
         # Service messages (joins, leaves, pins) are not the member writing; an anonymous
         # admin or a channel writing (sender_chat) is no member of its own.
         if sender is not None and message.sender_chat is None and _written(message.content_type):
             field = sample_field(bot.id, chat_id, sender.id, f"m{message.message_id}")
-            samples[field] = sample_value(message.date, sender.is_bot)
+            samples[field] = sample_value(message.date, update.update_id, sender.is_bot)
     change = update.chat_member
-    if change is not None and change.chat.type in GROUP_TYPES:
+    if (
+        change is not None
+        and change.chat.type in GROUP_TYPES
+        and change.new_chat_member.user.id != bot.telegram_id
+    ):
         user = change.new_chat_member.user
         old, new = change.old_chat_member.status, change.new_chat_member.status
         if new in PRESENT and old in GONE:
             samples[sample_field(bot.id, change.chat.id, user.id, "j")] = sample_value(
-                change.date, user.is_bot
+                change.date, update.update_id, user.is_bot
             )
         elif new in GONE and old in PRESENT:
             samples[sample_field(bot.id, change.chat.id, user.id, "l")] = sample_value(
-                change.date, user.is_bot
+                change.date, update.update_id, user.is_bot
             )
     record(samples)
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from apps.bots.models import Bot
 from apps.chats.models import Group
 from apps.growth.models import GrowthProfile
-from apps.ingress import dispatch
+from apps.ingress import dispatch, services
 from apps.members.models import MemberActivity
 from apps.members.services import buffer
 from sandbox.client import Sandbox
@@ -58,10 +58,12 @@ class Managed:
     def silent_since(self, user_id: int, days: int, *, is_bot: bool = False) -> MemberActivity:
         """Given: the member has been tracked and silent for `days` days."""
         at = timezone.now() - timedelta(days=days)
-        return MemberActivity.objects.create(
-            group=self.group, user_id=user_id, is_bot=is_bot, joined_at=at, first_seen_at=at,
-            active_at=at, updated_at=at,
+        row, _ = MemberActivity.objects.update_or_create(
+            group=self.group, user_id=user_id,
+            defaults={"is_bot": is_bot, "joined_at": at, "first_seen_at": at, "active_at": at,
+                      "last_message_at": None, "updated_at": at},
         )  # fmt: skip
+        return row
 
     def calls(self, method: str) -> list[dict[str, Any]]:
         return [
@@ -74,8 +76,14 @@ class Managed:
         return str(self.sandbox.member(self.chat_id, user_id)["status"])
 
 
-def make_managed(sandbox: Sandbox, make_bot: Any, **profile: Any) -> Managed:
+def make_managed(
+    sandbox: Sandbox, make_bot: Any, webhook: str | None = None, **profile: Any
+) -> Managed:
+    """The group, its bot (running growth) and its profile; with `webhook` (the web process's
+    URL) the bot's webhook points there before anything happens in the group."""
     bot = make_bot(features=["growth"])
+    if webhook is not None:
+        services.set_webhook(bot, webhook, max_connections=8)
     owner = int(sandbox.create_user("Olga")["id"])
     chat_id = int(sandbox.create_chat("supergroup", title="Growing", owner_id=owner)["id"])
     sandbox.add_bot(bot.username, chat_id, status="administrator", **GROUP_RIGHTS)

@@ -74,6 +74,9 @@ class Member:
     wrote: int | None = None
     messages: int = 0
     left: int | None = None
+    # (date, update id) of the latest sign of presence (a join, a message) and of a leave.
+    present: tuple[int, int] = (0, 0)
+    gone: tuple[int, int] = (0, 0)
 
 
 @dataclass
@@ -128,7 +131,8 @@ def fold(raw: dict[bytes, bytes]) -> dict[tuple[int, int, int], Member]:
             bot_id, chat_id, user_id, kind = key.decode().split(":", 3)
             text = value.decode()
             is_bot = text.endswith("b")
-            date = int(text.rstrip("b"))
+            date_text, _, update_text = text.rstrip("b").partition(":")
+            date, order = int(date_text), (int(date_text), int(update_text or 0))
             member_key = (int(bot_id), int(chat_id), int(user_id))
         except ValueError:
             bad += 1
@@ -141,17 +145,20 @@ def fold(raw: dict[bytes, bytes]) -> dict[tuple[int, int, int], Member]:
         if kind.startswith("m"):
             member.messages += 1
             member.wrote = max(member.wrote or 0, date)
+            member.present = max(member.present, order)
         elif kind == "j":
             member.joined = max(member.joined or 0, date)
+            member.present = max(member.present, order)
         elif kind == "l":
             member.left = max(member.left or 0, date)
+            member.gone = max(member.gone, order)
         else:
             bad += 1
     if bad:
         logger.warning("members: %d unreadable activity sample(s) skipped", bad)
     for member in members.values():
         # A leave counts only when it came after everything else seen of the member.
-        if member.left is not None and member.left < max(member.joined or 0, member.wrote or 0):
+        if member.gone < member.present:
             member.left = None
     return members
 

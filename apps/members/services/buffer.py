@@ -4,8 +4,9 @@ One hash, `BUFFER_KEY`, holds every sample of every bot and group since the last
 per sample, so recording costs one HSET per update:
 - `<bot>:<chat>:<user>:m<message id>` → the message's date: a message written;
 - `<bot>:<chat>:<user>:j` → the date: joined; `…:l` → the date: left (or was removed).
-A value ending in `b` is a bot's. A message is keyed by its id, so an update run twice (an
-observer may be, when its handlers failed) records it once.
+Each value is `<date>:<update id>`, ending in `b` for a bot; the update id orders a leave and a
+join within one second (update ids grow per bot). A message is keyed by its id, so an update
+run twice (an observer may be, when its handlers failed) records it once.
 
 Redis unavailable: the sample is dropped with a warning (activity is advisory), and Redis is
 left alone for REDIS_RETRY_SECONDS, so an outage costs a handler at most one short timeout per
@@ -76,5 +77,5 @@ def sample_field(bot_id: int, chat_id: int, user_id: int, kind: str) -> str:
     return f"{bot_id}:{chat_id}:{user_id}:{kind}"
 
 
-def sample_value(date: int, is_bot: bool) -> str:
-    return f"{date}b" if is_bot else str(date)
+def sample_value(date: int, update_id: int, is_bot: bool) -> str:
+    return f"{date}:{update_id}" + ("b" if is_bot else "")
