@@ -2,12 +2,13 @@
 
 Runs on `low` every few seconds (celeryconfig beat). Each flush
 1. takes the whole buffer atomically (RENAME to FLUSHING_KEY; samples arriving meanwhile start
-   a new buffer) — or, when a flush died, the buffer it left, first;
+   a new buffer) — or, when a flush died, the buffer it left, first — and reads it in HSCAN
+   rounds of SCAN_COUNT fields;
 2. folds its samples into one row per member (messages counted, latest dates kept);
 3. writes them with one `INSERT … SELECT … ON CONFLICT DO UPDATE` per BATCH members (arrays
    unnested, the managed group looked up in the same statement), adding counts and keeping the
    later dates (GREATEST), and records the buffer's token (ActivityFlush), in one transaction;
-4. deletes the buffer.
+4. deletes the buffer (UNLINK: freed in the background).
 A flush that dies before 3 commits leaves the buffer for the next, which writes it once; one that
 dies after leaves its token behind, and the next only deletes the buffer. So a sample is counted
 once, or (Redis lost) not at all. A lock in Redis keeps two flushes from overlapping.
@@ -20,20 +21,22 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import redis
 from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.members.models import ActivityFlush
-from apps.members.services.buffer import BUFFER_KEY, FLUSH_ID_FIELD, FLUSHING_KEY, client
+from apps.members.services.buffer import BUFFER_KEY, FLUSH_ID_FIELD, FLUSHING_KEY
+from gmbot.redis import get_redis
 
 logger = logging.getLogger(__name__)
 
 BATCH = 5_000
 LOCK_KEY = "gmbot:members:activity:lock"
 LOCK_SECONDS = 120
+SCAN_COUNT = 10_000
 FLUSH_KEPT = timedelta(hours=1)
 
 # Arrays of bot id, chat id, user id, is_bot, joined (a join seen), first seen, last message,
@@ -94,7 +97,7 @@ def do_flush() -> Flushed:
     """Write the buffered samples to MemberActivity; see the module docstring for why a sample
     is counted once. Locks: a Redis lock against a second flush; the rows it upserts."""
     started = time.monotonic()
-    redis_client = client()
+    redis_client = get_redis()  # not the buffer's client: its timeouts are for one HSET
     lock = redis_client.lock(LOCK_KEY, timeout=LOCK_SECONDS, blocking=False)
     if not lock.acquire():
         return Flushed(skipped=True)
@@ -106,7 +109,7 @@ def do_flush() -> Flushed:
             except redis.ResponseError:  # "no such key": nothing was buffered
                 return result
             redis_client.hsetnx(FLUSHING_KEY, FLUSH_ID_FIELD, uuid.uuid4().hex)
-        raw = cast(dict[bytes, bytes], redis_client.hgetall(FLUSHING_KEY))
+        raw = read_buffer(redis_client)
         token = raw.pop(FLUSH_ID_FIELD.encode(), b"").decode() or uuid.uuid4().hex
         if ActivityFlush.objects.filter(token=token).exists():
             logger.info("members: buffer %s was flushed before; deleting it", token)
@@ -114,11 +117,22 @@ def do_flush() -> Flushed:
             members = fold(raw)
             result = write(members, token)
             result.samples = len(raw)
-        redis_client.delete(FLUSHING_KEY)
+        redis_client.unlink(FLUSHING_KEY)  # freed in the background: no pause for other clients
         result.seconds = time.monotonic() - started
         return result
     finally:
         lock.release()
+
+
+def read_buffer(redis_client: redis.Redis) -> dict[bytes, bytes]:
+    """The taken buffer, SCAN_COUNT fields a round trip: one HGETALL of 300,000 fields would
+    hold Redis for every other client (the webhook's dedup among them) for a good while.
+    Nothing writes to the taken buffer, so HSCAN sees every field; one seen twice (HSCAN may)
+    lands on the same key."""
+    raw: dict[bytes, bytes] = {}
+    for field, value in redis_client.hscan_iter(FLUSHING_KEY, count=SCAN_COUNT):
+        raw[field] = value
+    return raw
 
 
 def fold(raw: dict[bytes, bytes]) -> dict[tuple[int, int, int], Member]:
