@@ -42,9 +42,10 @@ def scene_add_bot(sandbox: Sandbox) -> None:
     say("A bot is created in the sandbox's Telegram and added to GMBot with its token")
     sandbox.create_bot(token=DEMO_BOT_TOKEN, username=DEMO_BOT_USERNAME)
     # The token goes in on stdin, never on a command line.
-    # It runs the guard and broadcasts (scene_broadcast) from the start: a worker picks up a
-    # change of a bot's features only when it next reads the row, up to a minute later.
-    out = manage("addbot", "--token", "-", "--features", "guard,broadcasts",
+    # It runs the guard, broadcasts (scene_broadcast) and growth (scene_kick) from the start: a
+    # worker picks up a change of a bot's features only when it next reads the row, up to a
+    # minute later.
+    out = manage("addbot", "--token", "-", "--features", "guard,broadcasts,growth",
                  stdin=DEMO_BOT_TOKEN + "\n")  # fmt: skip
     for line in out.splitlines():
         print(f"  {line}")
@@ -401,12 +402,77 @@ def scene_broadcast(sandbox: Sandbox) -> None:
     )
 
 
+def scene_kick(sandbox: Sandbox) -> None:
+    """The kicker (SPEC M3, M4): member activity recorded as the bot sees it, and a dry-run kick
+    listing the members who have been silent longer than the group's rule."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.bots.models import Bot, TelegramUser
+    from apps.chats.models import Group
+    from apps.growth.models import GrowthProfile
+    from apps.members.models import KickRun, MemberActivity
+    from apps.members.services import next_run_at
+    from tasks.low import start_kick_runs
+
+    bot = DEMO_BOT_USERNAME
+    rita = sandbox.create_user("Rita", username="rita")["id"]
+    chat = sandbox.create_chat("supergroup", title="Rita's lounge", owner_id=rita)["id"]
+    sandbox.add_bot(bot, chat, status="administrator", can_restrict_members=True)
+    row = Bot.objects.get(username=bot)
+    group = Group.objects.create(bot=row, chat_id=chat, title="Rita's lounge")
+    GrowthProfile.objects.create(group=group, kick_after_days=30, kick_dry_run=True)
+    say("Rita's lounge kicks members silent for 30 days — in dry run: report whom, kick nobody")
+
+    names = ["Mia", "Leo", "Tom", "Zoe", "Max"]
+    people = {name: sandbox.create_user(name)["id"] for name in names}
+    for user in people.values():
+        sandbox.join(user, chat)
+    sandbox.message(people["Mia"], chat, "Morning all!")
+    sandbox.message(people["Leo"], chat, "Hi Mia")
+    sandbox.message(people["Mia"], chat, "Anyone up for the meetup?")
+    rows = MemberActivity.objects.filter(group=group)
+    # Beat flushes the activity buffered in Redis every few seconds.
+    wait_for(lambda: rows.filter(user_id=people["Leo"], message_count=1).exists()
+             and rows.count() == len(names), timeout=30)  # fmt: skip
+    for name in names:
+        activity = rows.get(user_id=people[name])
+        print(f"  {name}: joined, {activity.message_count} message(s)")
+
+    say("Six weeks pass for Tom, Zoe and Max, who never write (their rows are dated back)")
+    long_ago = timezone.now() - timedelta(days=45)
+    silent = [people[name] for name in ("Tom", "Zoe", "Max")]
+    rows.filter(user_id__in=silent).update(joined_at=long_ago, first_seen_at=long_ago,
+                                           active_at=long_ago)  # fmt: skip
+    MemberActivity.objects.create(group=group, user_id=rita, joined_at=long_ago,
+                                  first_seen_at=long_ago, active_at=long_ago,
+                                  updated_at=long_ago)  # fmt: skip
+    print("  Rita, the owner, has been silent as long")
+
+    say("The hourly run (beat starts it at :23; started by hand here)")
+    start_kick_runs.delay()
+    run = wait_for(lambda: KickRun.objects.filter(group=group, status="done").first(), 30)
+    named = dict(TelegramUser.objects.filter(telegram_id__in=run.listed)
+                 .values_list("telegram_id", "first_name"))  # fmt: skip
+    print(f"  dry run: {run.candidates} candidates; would remove: "
+          f"{', '.join(named.get(u, str(u)) for u in run.listed)}")  # fmt: skip
+    print(f"  skipped: {run.skipped}; removed: {run.removed}; "
+          f"ban calls: {len(sandbox.calls(bot=bot, method='banChatMember'))}")  # fmt: skip
+    print(
+        f"  everyone is still in the group: "
+        f"{all(sandbox.member(chat, u)['status'] == 'member' for u in people.values())}"
+    )
+    print(f"  next run: {next_run_at():%H:%M} UTC; the run is on the group's admin page")
+
+
 SCENES: list[Callable[[Sandbox], None]] = [
     scene_add_bot,
     scene_webhook,
     scene_guard,
     scene_broadcast,
     scene_accounts,
+    scene_kick,
 ]
 
 

@@ -218,3 +218,14 @@ def test_the_selection_can_use_the_kick_index(managed):
 
     # then the plan reads the partial index
     assert "activity_kick_idx" in plan
+
+
+def test_a_bot_that_no_longer_runs_growth_kicks_nobody(managed, crowd):
+    # given a rule, in a group whose bot was switched to the guard alone
+    set_rule(managed, 30, dry_run=False)
+    managed.bot.features = ["guard"]
+    managed.bot.save()
+
+    # when beat starts the hour's runs
+    # then none starts
+    assert kicker.do_start_runs() == []

@@ -85,7 +85,8 @@ class Candidate:
 
 
 def do_start_runs(now: datetime | None = None) -> list[int]:
-    """Start this hour's run in every enabled group with a kick rule whose bot is active, and
+    """Start this hour's run in every enabled group with a kick rule whose bot is active and
+    runs the growth feature, and
     pick up runs whose jobs were lost. Returns the ids of the runs to queue a chunk for. Safe to
     run twice: a group's run for an hour is unique, a second call finds it and queues nothing
     (a stalled one excepted)."""
@@ -96,6 +97,7 @@ def do_start_runs(now: datetime | None = None) -> list[int]:
         kick_after_days__gt=0,
         group__enabled=True,
         group__bot__is_active=True,
+        group__bot__features__contains=["growth"],  # the rule is the growth feature's
     ).select_related("group")
     started = []
     for profile in profiles:
