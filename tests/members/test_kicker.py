@@ -229,3 +229,29 @@ def test_a_bot_that_no_longer_runs_growth_kicks_nobody(managed, crowd):
     # when beat starts the hour's runs
     # then none starts
     assert kicker.do_start_runs() == []
+
+
+def test_a_telegram_outage_pauses_the_run_and_too_many_errors_end_it(managed, crowd):
+    # given a rule, and Telegram answering getChatAdministrators with 500 twice
+    set_rule(managed, 30, dry_run=False)
+    managed.sandbox.fault("getChatAdministrators", error_code=500,
+                          description="Internal Server Error", times=2)  # fmt: skip
+    [run_id] = kicker.do_start_runs()
+
+    # when the chunks run: the first two wait, the third goes through
+    assert kicker.do_kick_chunk(run_id) == kicker.TRANSIENT_PAUSE
+    assert kicker.do_kick_chunk(run_id) == kicker.TRANSIENT_PAUSE
+    run = run_to_the_end(run_id)
+
+    # then the run finished with the outage on record
+    assert run.status == KickRun.Status.DONE and run.removed == 2 and run.error_count == 2
+
+    # and a run that keeps failing ends as failed
+    managed.sandbox.fault("getChatAdministrators", error_code=500,
+                          description="Internal Server Error")  # fmt: skip
+    KickRun.objects.all().delete()
+    [run_id] = kicker.do_start_runs()
+    for _ in range(kicker.MAX_RUN_ERRORS):
+        kicker.do_kick_chunk(run_id)
+    failed = KickRun.objects.get(pk=run_id)
+    assert failed.status == KickRun.Status.FAILED and "too many" in failed.errors[-1]["error"]

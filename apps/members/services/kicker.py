@@ -52,6 +52,8 @@ LEASE = timedelta(seconds=90)
 STALLED = timedelta(minutes=5)
 # After a transient failure (5xx, timeout) the chunk stops and the next tries this much later.
 TRANSIENT_PAUSE = 5.0
+# A run that met this many errors it could not pass ends as failed rather than retry for ever.
+MAX_RUN_ERRORS = 20
 
 # Reasons in KickRun.skipped.
 ADMIN = "admin"
@@ -166,8 +168,14 @@ def do_kick_chunk(run_id: int) -> float | None:
     except LostRights:
         _finish(run, KickRun.Status.FAILED, error="the bot may not remove members here")
         return None
-    except TelegramError as exc:  # getChatAdministrators failed: try the run again shortly
+    except BadRequest as exc:  # getChatAdministrators refused for good (chat not found, …)
+        _finish(run, KickRun.Status.FAILED, error=f"the administrators could not be read: {exc}")
+        return None
+    except TelegramError as exc:  # a 5xx, a timeout, a 429: try again shortly, a few times
         _note_error(run, 0, exc)
+        if run.error_count >= MAX_RUN_ERRORS:
+            _finish(run, KickRun.Status.FAILED, error="too many errors")
+            return None
         _save(run)
         return exc.retry_after if isinstance(exc, RetryAfter) else TRANSIENT_PAUSE
     if not more:
@@ -269,6 +277,8 @@ def _remove(bot: BotContext, run: KickRun, candidate: Candidate) -> float | None
     except TelegramError as exc:
         _unclaim(candidate)
         _note_error(run, candidate.user_id, exc)
+        if run.error_count >= MAX_RUN_ERRORS:
+            raise
         return exc.retry_after if isinstance(exc, RetryAfter) else TRANSIENT_PAUSE
     run.removed += 1
     _list(run, candidate.user_id)
