@@ -10,7 +10,8 @@ or _kicker, made afresh each run) and Redis db 9 (activity: a redis-server of it
 
 activity: `--members` members of one managed group each write `--messages` messages; every
 message goes through the growth feature's observer (apps/members/observers.py) as a worker runs
-it, against a redis-server of the bench's own (redis-py with hiredis, as requirements.txt pins). Prints the Redis commands per message (that
+it, against a redis-server of the bench's own (redis-py with hiredis, as requirements.txt
+pins). Prints the Redis commands per message (that
 server's INFO commandstats, before and after, less the INFO itself), the
 observer's cost per message, and then two flushes (apps/members/services/activity.py): the first
 inserts a row per member, the second (after another round of messages) updates them. For each:
@@ -163,7 +164,8 @@ def flush_and_report(label: str, members: int) -> None:
     print(f"flush ({label}): {flushed.members:,} members, {flushed.messages:,} messages in "
           f"{seconds:.2f} s = {flushed.rows / seconds:,.0f} member rows/s; {flushed.queries} SQL "
           f"statements ({len(statements)} seen through Django, the COPY beside them; "
-          f"{len(upserts)} upsert of every member); Redis {delta(before, redis_calls())}")  # fmt: skip
+          f"{len(upserts)} upsert of all the members); Redis "
+          f"{delta(before, redis_calls())}")  # fmt: skip
     if flushed.rows != members:
         raise SystemExit(f"bench: {flushed.rows} rows written, {members} expected")
 

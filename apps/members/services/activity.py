@@ -22,7 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import redis
 from django.db import connection, transaction
@@ -140,7 +140,7 @@ def read_buffer(redis_client: redis.Redis) -> dict[bytes, bytes]:
     cursor = 0
     while True:
         cursor, fields = redis_client.hscan(FLUSHING_KEY, cursor, count=SCAN_COUNT)
-        raw.update(fields)
+        raw.update(cast(dict[bytes, bytes], fields))
         if not cursor:
             return raw
 
