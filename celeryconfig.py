@@ -74,6 +74,10 @@ worker_send_task_events = envbool("CELERY_TASK_EVENTS", False)
 # reconnecting costs more than the task itself for short jobs (measured ~200/s vs ~670/s).
 CELERY_DB_REUSE_MAX = envint("CELERY_DB_REUSE_MAX", 1000)
 
+# Member counts (SPEC M5) are refreshed every this many minutes (a divisor of 60), each group at
+# its own offset in the interval.
+GROWTH_COUNT_MINUTES = envint("GROWTH_COUNT_MINUTES", 15)
+
 # django-celery-beat's DatabaseScheduler, sending only while it holds a leader lease in Redis, so
 # a second beat (a rolling deploy, a second replica) sends nothing twice (gmbot/beat.py). A beat
 # that dies is replaced by another within the lease.
@@ -133,6 +137,27 @@ beat_schedule = {
     "grant-daily-points": {
         "task": "tasks.low.grant_daily_points",
         "schedule": crontab(minute=5),
+        "options": {"expires": 55 * 60},
+    },
+    # Every minute: decided join requests whose executor was lost are driven again, claims of
+    # dead jobs given back, requests no one decided for days expired (SPEC M2). Cheap when
+    # nothing waits.
+    "redrive-join-requests": {
+        "task": "tasks.normal.redrive_join_requests",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
+    # Every GROWTH_COUNT_MINUTES: a round of member counts, one job per group spread over the
+    # interval (SPEC M5); each count applies its group's phase rules.
+    "refresh-member-counts": {
+        "task": "tasks.low.plan_member_counts",
+        "schedule": crontab(minute=f"*/{GROWTH_COUNT_MINUTES}"),
+        "options": {"expires": GROWTH_COUNT_MINUTES * 60 - 10},
+    },
+    # Hourly: the phase rules of every group (an end or start date comes with no count).
+    "apply-growth-rules": {
+        "task": "tasks.normal.apply_growth_rules",
+        "schedule": crontab(minute=3),
         "options": {"expires": 55 * 60},
     },
     # Every minute: a broadcast whose jobs were lost (every worker killed, say) is picked up

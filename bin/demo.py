@@ -7,6 +7,7 @@ Each feature adds its scene to SCENES.
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import time
@@ -42,10 +43,9 @@ def scene_add_bot(sandbox: Sandbox) -> None:
     say("A bot is created in the sandbox's Telegram and added to GMBot with its token")
     sandbox.create_bot(token=DEMO_BOT_TOKEN, username=DEMO_BOT_USERNAME)
     # The token goes in on stdin, never on a command line.
-    # It runs the guard, broadcasts (scene_broadcast) and growth (scene_kick) from the start: a
-    # worker picks up a change of a bot's features only when it next reads the row, up to a
-    # minute later.
-    out = manage("addbot", "--token", "-", "--features", "guard,broadcasts,growth",
+    # It runs the guard and broadcasts (scene_broadcast) from the start: a worker picks up a
+    # change of a bot's features only when it next reads the row, up to a minute later.
+    out = manage("addbot", "--token", "-", "--features", "guard,broadcasts",
                  stdin=DEMO_BOT_TOKEN + "\n")  # fmt: skip
     for line in out.splitlines():
         print(f"  {line}")
@@ -402,9 +402,78 @@ def scene_broadcast(sandbox: Sandbox) -> None:
     )
 
 
+def scene_growth(sandbox: Sandbox) -> None:
+    """Growth (SPEC M1, M2, M5): a burst of join requests approved at the group's pace, the
+    member count past the target moves the group to monitoring, where only subscribers of the
+    linked channel get in."""
+    bot = GROWTH_BOT_USERNAME
+    web = env("WEB_PORT", "8000")
+    say("A second bot runs growth; Olga's club takes join requests and grows to 20 members")
+    sandbox.create_bot(token=GROWTH_BOT_TOKEN, username=bot)
+    manage("addbot", "--token", "-", "--features", "growth", stdin=GROWTH_BOT_TOKEN + "\n")
+    manage("setwebhook", "--bot", bot, "--url", f"http://127.0.0.1:{web}")
+    olga = sandbox.create_user("Olga G", username="olga_g")["id"]
+    group = sandbox.create_chat("supergroup", title="Olga's growing club", join_by_request=True,
+                                owner_id=olga)["id"]  # fmt: skip
+    channel = sandbox.create_chat("channel", title="Olga's growth news",
+                                  username="olga_growth_news", owner_id=olga)["id"]  # fmt: skip
+    sandbox.add_bot(bot, group, status="administrator", can_invite_users=True)
+    sandbox.add_bot(bot, channel, status="administrator")
+    pk = int(manage("shell", stdin=GROWTH_SETUP.format(
+        bot=bot, group=group, channel=channel, target=20)).strip().splitlines()[-1])  # fmt: skip
+    print("  phase growth, target 20 members, join policy in monitoring: hold for an admin")
+
+    def approvals() -> list[dict[str, Any]]:
+        calls = sandbox.calls(bot=bot, method="approveChatJoinRequest")
+        return [c for c in calls if c["status"] == 200]
+
+    rate = env("GROWTH_JOIN_RATE", "3")
+    say(f"A burst: 20 people ask to join at once; approvals leave at {rate}/s with jitter")
+    fans = [sandbox.create_user(f"Fan {n}")["id"] for n in range(20)]
+    for fan in fans:
+        sandbox.join(fan, group)
+    done = wait_for(lambda: len(approvals()) >= len(fans) and approvals(), timeout=60)
+    times = [c["time"] for c in done]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    print(f"  20 approved in {times[-1] - times[0]:.1f} s: "
+          f"{(len(times) - 1) / (times[-1] - times[0]):.2f}/s, gaps "
+          f"{min(gaps):.2f} to {max(gaps):.2f} s; one call per request")  # fmt: skip
+
+    say("The member count is refreshed (getChatMemberCount, kept as history)")
+    shown = manage("shell", stdin=GROWTH_COUNT.format(pk=pk)).strip().splitlines()[-1]
+    count, phase, why = shown.split(maxsplit=2)
+    print(f"  {count} members → phase {phase} (by rule: {why.strip()})")
+
+    say("Now monitored: Nora (not subscribed) and Sid (subscribed to the channel) ask to join")
+    nora = sandbox.create_user("Nora")["id"]
+    sid = sandbox.create_user("Sid")["id"]
+    sandbox.set_member(channel, sid, "member")
+    sandbox.join(nora, group)
+    sandbox.join(sid, group)
+    wait_for(lambda: sandbox.member(group, sid)["status"] == "member")
+    time.sleep(1)
+    print(
+        f"  Sid: {sandbox.member(group, sid)['status']}; Nora: still waiting "
+        f"({len(sandbox.join_requests(group))} request pending in Telegram, held in GMBot)"
+    )
+
+    say("Olga asks the bot: /growth")
+    sandbox.message(olga, group, "/growth")
+    answer = wait_for(
+        lambda: [
+            c
+            for c in sandbox.calls(bot=bot, method="sendMessage", chat_id=group)
+            if c["status"] == 200
+        ]
+    )
+    for line in answer[-1]["params"]["text"].splitlines():
+        print(f"  bot:  {line}")
+
+
 def scene_kick(sandbox: Sandbox) -> None:
     """The kicker (SPEC M3, M4): member activity recorded as the bot sees it, and a dry-run kick
-    listing the members who have been silent longer than the group's rule."""
+    listing the members who have been silent longer than the group's rule. Uses the growth
+    bot of scene_growth."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -416,7 +485,7 @@ def scene_kick(sandbox: Sandbox) -> None:
     from apps.members.services import next_run_at
     from tasks.low import start_kick_runs
 
-    bot = DEMO_BOT_USERNAME
+    bot = GROWTH_BOT_USERNAME
     rita = sandbox.create_user("Rita", username="rita")["id"]
     chat = sandbox.create_chat("supergroup", title="Rita's lounge", owner_id=rita)["id"]
     sandbox.add_bot(bot, chat, status="administrator", can_restrict_members=True)
@@ -466,12 +535,37 @@ def scene_kick(sandbox: Sandbox) -> None:
     print(f"  next run: {next_run_at():%H:%M} UTC; the run is on the group's admin page")
 
 
+GROWTH_BOT_TOKEN = "7000000042:gmbot-growth-demo-token-for-the-sandbox-only"  # noqa: S105
+GROWTH_BOT_USERNAME = "gmbot_growth_demo_bot"
+GROWTH_SETUP = """
+from apps.bots.models import Bot
+from apps.chats.models import Channel, Group, GroupChannelLink
+from apps.growth.models import GrowthProfile
+bot = Bot.objects.get(username="{bot}")
+group = Group.objects.create(bot=bot, chat_id={group}, title="Olga's growing club")
+channel = Channel.objects.create(bot=bot, chat_id={channel}, title="Olga's growth news",
+                                 username="olga_growth_news")
+GroupChannelLink.objects.create(group=group, channel=channel)
+GrowthProfile.objects.create(group=group, phase="growth", member_target={target})
+print(group.pk)
+"""
+GROWTH_COUNT = """
+from apps.growth.models import GrowthProfile
+from apps.growth.services import counts
+row = counts.do_refresh({pk})
+profile = GrowthProfile.objects.get(group_id={pk})
+last = profile.transitions.first()
+print(row.count, profile.phase, last.reason if last else "")
+"""
+
+
 SCENES: list[Callable[[Sandbox], None]] = [
     scene_add_bot,
     scene_webhook,
     scene_guard,
     scene_broadcast,
     scene_accounts,
+    scene_growth,
     scene_kick,
 ]
 
@@ -485,7 +579,7 @@ def forget_previous_demo() -> None:
     django.setup()
     from apps.bots.models import Bot
 
-    Bot.objects.filter(username=DEMO_BOT_USERNAME).delete()
+    Bot.objects.filter(username__in=[DEMO_BOT_USERNAME, GROWTH_BOT_USERNAME]).delete()
 
 
 def main() -> int:

@@ -48,11 +48,14 @@ INSTALLED_APPS = [
     "apps.telegram",
     "apps.ops",
     "apps.ingress",
+    # Growth before the guard: its /growth must be matched before the guard's catch-all
+    # enforcement of group messages on a bot that runs both (the order here is the handler
+    # order, docs/architecture.md); a non-admin's /growth is still enforced (apps/growth).
+    "apps.growth",
     "apps.guard",
     "apps.live",
     "apps.accounts",
     "apps.broadcasts",
-    "apps.growth",
     "apps.members",
 ]
 
@@ -286,6 +289,19 @@ BROADCAST_PAID_SENDERS = envint("BROADCAST_PAID_SENDERS", 2)
 BROADCAST_LEASE_SECONDS = envint("BROADCAST_LEASE_SECONDS", 30)
 # Failures in a row (across broadcasts) that deactivate a group for broadcasts (SPEC B4).
 BROADCAST_MAX_FAILURES = envint("BROADCAST_MAX_FAILURES", 3)
+
+# Growth (SPEC M): decided join requests leave at this many calls a second per group, each
+# call at its slot plus a random delay of up to this share of the interval (the average rate
+# holds; slots are never closer than the interval, a late call is caught up on by one).
+GROWTH_JOIN_RATE = envfloat("GROWTH_JOIN_RATE", 3.0)
+GROWTH_JOIN_JITTER = envfloat("GROWTH_JOIN_JITTER", 0.5)
+# One executor job works a group's queue this long, then queues the next (Celery's 60 s soft
+# limit stays far away, and other groups' jobs get their turn on `normal`).
+GROWTH_BATCH_SECONDS = envint("GROWTH_BATCH_SECONDS", 20)
+# Held or messaged requests no one decided are expired after this many days.
+GROWTH_HOLD_DAYS = envint("GROWTH_HOLD_DAYS", 7)
+# A decided request is tried this many times (transient errors) before it is `failed`.
+GROWTH_MAX_ATTEMPTS = envint("GROWTH_MAX_ATTEMPTS", 5)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -124,6 +124,8 @@ CHANNEL_BOT_ID = 136817688
 # (`POST /_sandbox/clock`) so a test can age messages (deleteMessage's 48-hour rule) without
 # waiting. Only dates Telegram reports move; limits and webhook timing keep the host's clock.
 _clock_offset = 0.0
+# How long a join request's user_chat_id lets the bot write to the requester (api.json).
+JOIN_REQUEST_CONTACT_SECONDS = 300
 
 
 def now() -> int:
@@ -623,6 +625,22 @@ class World:
         self.updates.append(update)
         self.on_update(bot, update)
         return update
+
+    def may_contact_requester(self, bot: Bot, user_id: int) -> bool:
+        """A bot may message a user who never started it through a join request's
+        `user_chat_id`: for 5 minutes after the request, until it is processed (api.json,
+        ChatJoinRequest.user_chat_id), and only a bot that can see the request (an admin with
+        can_invite_users in the chat)."""
+        for chat in self.chats.values():
+            request = chat.join_requests.get(user_id)
+            if (
+                request is not None
+                and now() - int(request["date"]) <= JOIN_REQUEST_CONTACT_SECONDS
+                and self.member(chat, bot.id).in_chat
+                and self.has_right(chat, bot.id, "can_invite_users")
+            ):
+                return True
+        return False
 
     def bots_in(self, chat: Chat) -> Iterable[Bot]:
         for bot_id in list(chat.bot_ids):

@@ -8,6 +8,7 @@ from celery import Task, shared_task
 
 from apps.accounts.services import daily
 from apps.broadcasts.services import deletion, sending
+from apps.growth.services import counts
 from apps.guard.services import batch as guard_batch
 from apps.ingress import services as ingress
 from apps.members.services import activity, kicker
@@ -106,3 +107,18 @@ def kick_chunk(self: Task, run_id: int) -> None:
     countdown = kicker.do_kick_chunk(run_id)
     if countdown is not None:
         self.apply_async(args=(run_id,), countdown=countdown)
+
+
+@shared_task(name="tasks.low.plan_member_counts")
+def plan_member_counts() -> int:
+    """A round of member counts: one job per group, spread over the interval (SPEC M5). Safe
+    twice: a second round writes one more history row per group, nothing else."""
+    return counts.do_plan_round()
+
+
+@shared_task(name="tasks.low.refresh_member_count")
+def refresh_member_count(group_id: int) -> int | None:
+    """One group's getChatMemberCount, recorded, then its phase rules (SPEC M5, M1). Safe
+    twice: one more history row, and a transition is made once (the profile row is locked)."""
+    row = counts.do_refresh(group_id)
+    return row.count if row else None

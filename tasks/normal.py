@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from apps.accounts.services import accounts
 from apps.broadcasts.services import owners, planning, resume
+from apps.growth.services import executing, phases
 from apps.ops import services
 
 
@@ -53,3 +54,30 @@ def tell_owner_deactivated(group_id: int) -> bool:
     """Tell the owner that broadcasts stopped going to the group (SPEC B4). Safe twice: one
     message per deactivation (a Redis claim)."""
     return owners.do_tell_owner_deactivated(group_id)
+
+
+@shared_task(name="tasks.normal.execute_join_requests", bind=True)
+def execute_join_requests(self: Task, group_id: int) -> int:
+    """Approve or decline a group's decided join requests at its pace, then queue the next job
+    (SPEC M2). Safe twice or side by side: slots come from one pace in Redis and each request
+    is claimed by conditional update, so it is called for once (a repeat after a lost job is
+    answered "already participant" or "request missing": done)."""
+    batch = executing.do_execute_batch(group_id)
+    if batch.countdown is not None:
+        executing.requeue(group_id, batch.countdown)
+    return batch.executed
+
+
+@shared_task(name="tasks.normal.redrive_join_requests")
+def redrive_join_requests() -> dict[str, int]:
+    """Drive decided requests whose executor was lost, expire stale ones (SPEC M2). Safe twice:
+    conditional updates, and an executor is queued only when none is marked."""
+    report = executing.do_redrive()
+    return {"released": report.released, "scheduled": report.scheduled, "expired": report.expired}
+
+
+@shared_task(name="tasks.normal.apply_growth_rules")
+def apply_growth_rules() -> int:
+    """Phase transitions the rules call for (SPEC M1). Safe twice: a profile already in the
+    phase is not moved again, and each change locks its row."""
+    return phases.do_apply_all_rules()

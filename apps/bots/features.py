@@ -102,6 +102,9 @@ class Handlers:
     def my_chat_member(self, handler: Handler) -> None:
         self.bot.telebot.register_my_chat_member_handler(self._bind(handler))
 
+    def chat_join_request(self, handler: Handler) -> None:
+        self.bot.telebot.register_chat_join_request_handler(self._bind(handler))
+
     def _bind(self, handler: Handler) -> Callable[[Any], None]:
         bot = self.bot
 

@@ -8,6 +8,8 @@ class GrowthConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.bots import features
+        from apps.growth import dashboard
         from apps.growth.features import GROWTH
 
         features.declare(GROWTH)
+        dashboard.register_panels()

@@ -105,6 +105,8 @@ class Methods:
         if user_id in bot.blocked_by and member_only:
             raise forbidden(errors.BLOCKED_BY_USER)
         if user_id not in bot.started_by and user_id not in bot.blocked_by:
+            if member_only and self.world.may_contact_requester(bot, user_id):
+                return self.world.private_chat(bot, user)
             if member_only:
                 raise forbidden(errors.CANT_INITIATE)
             raise bad_request(errors.CHAT_NOT_FOUND)
