@@ -486,15 +486,15 @@ def scene_kick(sandbox: Sandbox) -> None:
     from tasks.low import start_kick_runs
 
     bot = GROWTH_BOT_USERNAME
-    rita = sandbox.create_user("Rita", username="rita")["id"]
-    chat = sandbox.create_chat("supergroup", title="Rita's lounge", owner_id=rita)["id"]
+    irma = sandbox.create_user("Irma", username="irma")["id"]
+    chat = sandbox.create_chat("supergroup", title="Irma's lounge", owner_id=irma)["id"]
     sandbox.add_bot(bot, chat, status="administrator", can_restrict_members=True)
     row = Bot.objects.get(username=bot)
-    group = Group.objects.create(bot=row, chat_id=chat, title="Rita's lounge")
+    group = Group.objects.create(bot=row, chat_id=chat, title="Irma's lounge")
     GrowthProfile.objects.create(group=group, kick_after_days=30, kick_dry_run=True)
-    say("Rita's lounge kicks members silent for 30 days — in dry run: report whom, kick nobody")
+    say("Irma's lounge kicks members silent for 30 days — in dry run: report whom, kick nobody")
 
-    names = ["Mia", "Leo", "Tom", "Zoe", "Max"]
+    names = ["Mia", "Leo", "Teo", "Zoe", "Max"]
     people = {name: sandbox.create_user(name)["id"] for name in names}
     for user in people.values():
         sandbox.join(user, chat)
@@ -509,15 +509,15 @@ def scene_kick(sandbox: Sandbox) -> None:
         activity = rows.get(user_id=people[name])
         print(f"  {name}: joined, {activity.message_count} message(s)")
 
-    say("Six weeks pass for Tom, Zoe and Max, who never write (their rows are dated back)")
+    say("Six weeks pass for Teo, Zoe and Max, who never write (their rows are dated back)")
     long_ago = timezone.now() - timedelta(days=45)
-    silent = [people[name] for name in ("Tom", "Zoe", "Max")]
+    silent = [people[name] for name in ("Teo", "Zoe", "Max")]
     rows.filter(user_id__in=silent).update(joined_at=long_ago, first_seen_at=long_ago,
                                            active_at=long_ago)  # fmt: skip
-    MemberActivity.objects.create(group=group, user_id=rita, joined_at=long_ago,
+    MemberActivity.objects.create(group=group, user_id=irma, joined_at=long_ago,
                                   first_seen_at=long_ago, active_at=long_ago,
                                   updated_at=long_ago)  # fmt: skip
-    print("  Rita, the owner, has been silent as long")
+    print("  Irma, the owner, has been silent as long")
 
     say("The hourly run (beat starts it at :23; started by hand here)")
     start_kick_runs.delay()
