@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from apps.bots.models import TelegramUser
 from apps.chats.admin import WithNames
 from apps.chats.models import Group
+from apps.growth.models import GrowthProfile
 from apps.members.models import KickExemption, KickRun, MemberActivity
 
 LISTED_SHOWN = 200  # names on a run's page; the ids of all of them are in `listed`
@@ -50,6 +51,14 @@ class GroupAdminWithKicker(_GroupAdmin):
     runs (the rule itself is the growth profile's)."""
 
     inlines = [*_GroupAdmin.inlines, KickExemptionInline, KickRunInline]
+
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        # Only for a group growth manages (it has a growth profile, where the kick rule is):
+        # other groups' pages and forms stay as they were.
+        inlines = super().get_inline_instances(request, obj)
+        managed = obj is not None and GrowthProfile.objects.filter(group=obj).exists()
+        ours = (KickExemptionInline, KickRunInline)
+        return [i for i in inlines if managed or not isinstance(i, ours)]
 
 
 admin.site.unregister(Group)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.bots.models import TelegramUser
+from apps.growth.models import GrowthProfile
 from apps.members import dashboard
 from apps.members.models import KickExemption, KickRun
 from apps.ops.dashboard import Scope
@@ -33,6 +34,7 @@ def test_a_run_shows_who_was_listed_by_name_and_the_group_page_its_runs_and_exem
 ):
     # given a dry run that listed Sam, and an exemption
     group = GroupFactory()
+    GrowthProfile.objects.create(group=group, kick_after_days=30)
     TelegramUser.objects.create(telegram_id=42, first_name="Sam", last_name="Silent")
     run = a_run(group, dry_run=True, removed=0, listed=[42])
     KickExemption.objects.create(group=group, user_id=77, note="the moderator's friend")
@@ -47,6 +49,15 @@ def test_a_run_shows_who_was_listed_by_name_and_the_group_page_its_runs_and_exem
     shown = group_page.content.decode()
     assert "the moderator&#x27;s friend" in shown or "the moderator's friend" in shown
     assert "kick runs (spec m4)" in shown.lower()
+
+
+def test_a_group_growth_does_not_manage_shows_no_kicker(admin_client):
+    # given a group without a growth profile
+    group = GroupFactory()
+    # when staff open it
+    page = admin_client.get(reverse("admin:chats_group_change", args=[group.pk]))
+    # then no exemptions or runs
+    assert "kick runs (spec m4)" not in page.content.decode().lower()
 
 
 def test_the_dashboard_counts_removed_members_and_dry_run_candidates_per_day():
