@@ -136,3 +136,25 @@ def test_beat_starts_a_count_round_every_interval_and_drives_the_queue_every_min
     redrive = celeryconfig.beat_schedule["redrive-join-requests"]
     assert redrive["task"] == "tasks.normal.redrive_join_requests"
     assert redrive["schedule"].minute == set(range(60))
+
+
+def test_a_non_admins_growth_on_a_guarded_bot_is_enforced_not_answered(growing: Growing):
+    # given a bot that runs growth and the guard, the group protected by the channel
+    from apps.bots.models import Bot
+    from apps.guard.models import GroupProtection
+
+    Bot.objects.filter(pk=growing.bot.pk).update(features=["growth", "guard"])
+    GroupProtection.objects.create(group=growing.group)
+    spammer = growing.sandbox.create_user("Spammer")["id"]
+    growing.sandbox.set_member(growing.chat, spammer, "member")
+    growing.skip_pending()
+
+    # when a non-subscriber who is no admin sends /growth
+    growing.sandbox.message(spammer, growing.chat, "/growth phase paused")
+    growing.deliver()
+
+    # then the guard acted on him (muted) and growth said nothing, changed nothing
+    assert growing.status(spammer) == "restricted"
+    texts_sent = [c["params"]["text"] for c in growing.calls("sendMessage", growing.chat)]
+    assert texts.ADMINS_ONLY.format(command="growth") not in texts_sent
+    assert GrowthProfile.objects.get(pk=growing.profile.pk).phase == "growth"
