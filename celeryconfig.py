@@ -87,6 +87,7 @@ BEAT_LEADER_LEASE_SECONDS = envint("BEAT_LEADER_LEASE_SECONDS", 30)
 beat_sync_every = 1
 # Declared here, stored and editable in django-celery-beat's tables (the DatabaseScheduler
 # copies these entries in when beat starts). Each entry expires before its next run.
+ACTIVITY_FLUSH_SECONDS = envint("ACTIVITY_FLUSH_SECONDS", 5)
 beat_schedule = {
     # Daily: the admin's expired sessions pile up in PostgreSQL otherwise.
     "clear-expired-sessions": {
@@ -172,5 +173,19 @@ beat_schedule = {
         "task": "tasks.normal.resume_broadcasts",
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
+    },
+    # Every 5 seconds: member activity buffered in Redis is written to PostgreSQL in batches
+    # (SPEC M3); a run with nothing buffered costs one Redis round trip.
+    "flush-member-activity": {
+        "task": "tasks.low.flush_member_activity",
+        "schedule": ACTIVITY_FLUSH_SECONDS,
+        "options": {"expires": ACTIVITY_FLUSH_SECONDS},
+    },
+    # Hourly: the kicker (SPEC M4) starts a run in each group with a kick rule; each run works
+    # through its group in chunks that re-queue themselves, within the bulk budget.
+    "kick-inactive-members": {
+        "task": "tasks.low.start_kick_runs",
+        "schedule": crontab(minute=23),
+        "options": {"expires": 50 * 60},
     },
 }

@@ -3,6 +3,7 @@
 
     python bench/enforcement.py [--seconds 120] [--rate 1000] [--warmup 60] [--mix ...]
                                 [--api-latency-ms 0] [--groups 20] [--bots 1]
+                                [--features guard[,growth]]
     python bench/enforcement.py --find-capacity [--start 2000] [--step 2000] [--bound-ms B]
 
 Starts, on 127.0.0.1 only, the sandbox (its limits off: the product's own Redis budgets still
@@ -628,6 +629,9 @@ def main() -> int:
                         help="the sandbox answers every Bot API call this much later")  # fmt: skip
     parser.add_argument("--groups", type=int, default=20)
     parser.add_argument("--bots", type=int, default=1)
+    parser.add_argument("--features", default="guard",
+                        help="what the bots run, e.g. guard,growth: growth adds member activity's "
+                             "observer (SPEC M3) to every update")  # fmt: skip
     parser.add_argument("--find-capacity", action="store_true",
                         help="step the rate up until the p95 passes --bound-ms")  # fmt: skip
     parser.add_argument("--start", type=int, default=2000, help="--find-capacity: first rate")
@@ -672,7 +676,8 @@ def main() -> int:
         if args.api_latency_ms:
             sb.fault("*", delay_ms=args.api_latency_ms)
         for n in range(args.bots):
-            manage(env, "addbot", "--token", "-", stdin=bot_token(n) + "\n")
+            manage(env, "addbot", "--token", "-", "--features", args.features,
+                   stdin=bot_token(n) + "\n")  # fmt: skip
         print(f"bench: building {args.groups} groups ({args.bots} bot(s)), "
               f"{CHANNELS_PER_BOT * args.bots} channels, {USERS_PER_GROUP * args.groups} users; "
               f"Bot API latency {args.api_latency_ms:g} ms …", flush=True)  # fmt: skip

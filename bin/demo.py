@@ -572,6 +572,95 @@ def scene_growth(sandbox: Sandbox) -> None:
         print(f"  bot:  {line}")
 
 
+def scene_kick(sandbox: Sandbox) -> None:
+    """The kicker (SPEC M3, M4): member activity recorded as the bot sees it, and a dry-run kick
+    listing the members who have been silent longer than the group's rule. Uses the growth
+    bot of scene_growth."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.bots.models import Bot, TelegramUser
+    from apps.chats.models import Group
+    from apps.growth.models import GrowthProfile
+    from apps.members.models import KickRun, MemberActivity
+    from apps.members.services import next_run_at
+    from tasks.low import start_kick_runs
+
+    bot = GROWTH_BOT_USERNAME
+    irma = sandbox.create_user("Irma", username="irma")["id"]
+    chat = sandbox.create_chat("supergroup", title="Irma's lounge", owner_id=irma)["id"]
+    sandbox.add_bot(bot, chat, status="administrator", can_restrict_members=True)
+    row = Bot.objects.get(username=bot)
+    group = Group.objects.create(bot=row, chat_id=chat, title="Irma's lounge")
+    GrowthProfile.objects.create(group=group, kick_after_days=30, kick_dry_run=True)
+    say("Irma's lounge kicks members silent for 30 days — in dry run: report whom, kick nobody")
+
+    names = ["Mia", "Leo", "Teo", "Zoe", "Max"]
+    people = {name: sandbox.create_user(name)["id"] for name in names}
+    for user in people.values():
+        sandbox.join(user, chat)
+    sandbox.message(people["Mia"], chat, "Morning all!")
+    sandbox.message(people["Leo"], chat, "Hi Mia")
+    sandbox.message(people["Mia"], chat, "Anyone up for the meetup?")
+    rows = MemberActivity.objects.filter(group=group)
+    # Beat flushes the activity buffered in Redis every few seconds.
+    wait_for(lambda: rows.filter(user_id=people["Leo"], message_count=1).exists()
+             and rows.count() == len(names), timeout=30)  # fmt: skip
+    for name in names:
+        activity = rows.get(user_id=people[name])
+        print(f"  {name}: joined, {activity.message_count} message(s)")
+
+    say("Six weeks pass for Teo, Zoe and Max, who never write (their rows are dated back)")
+    long_ago = timezone.now() - timedelta(days=45)
+    silent = [people[name] for name in ("Teo", "Zoe", "Max")]
+    rows.filter(user_id__in=silent).update(joined_at=long_ago, first_seen_at=long_ago,
+                                           active_at=long_ago)  # fmt: skip
+    MemberActivity.objects.create(group=group, user_id=irma, joined_at=long_ago,
+                                  first_seen_at=long_ago, active_at=long_ago,
+                                  updated_at=long_ago)  # fmt: skip
+    print("  Irma, the owner, has been silent as long")
+
+    say("The hourly run (beat starts it at :23; started by hand here)")
+    start_kick_runs.delay()
+    run = wait_for(lambda: KickRun.objects.filter(group=group, status="done").first(), 30)
+    named = dict(TelegramUser.objects.filter(telegram_id__in=run.listed)
+                 .values_list("telegram_id", "first_name"))  # fmt: skip
+    print(f"  dry run: {run.candidates} candidates; would remove: "
+          f"{', '.join(named.get(u, str(u)) for u in run.listed)}")  # fmt: skip
+    print(f"  skipped: {run.skipped}; removed: {run.removed}; "
+          f"ban calls: {len(sandbox.calls(bot=bot, method='banChatMember'))}")  # fmt: skip
+    print(
+        f"  everyone is still in the group: "
+        f"{all(sandbox.member(chat, u)['status'] == 'member' for u in people.values())}"
+    )
+    print(f"  next run: {next_run_at():%H:%M} UTC; the run is on the group's admin page")
+
+
+GROWTH_BOT_TOKEN = "7000000042:gmbot-growth-demo-token-for-the-sandbox-only"  # noqa: S105
+GROWTH_BOT_USERNAME = "gmbot_growth_demo_bot"
+GROWTH_SETUP = """
+from apps.bots.models import Bot
+from apps.chats.models import Channel, Group, GroupChannelLink
+from apps.growth.models import GrowthProfile
+bot = Bot.objects.get(username="{bot}")
+group = Group.objects.create(bot=bot, chat_id={group}, title="Olga's growing club")
+channel = Channel.objects.create(bot=bot, chat_id={channel}, title="Olga's growth news",
+                                 username="olga_growth_news")
+GroupChannelLink.objects.create(group=group, channel=channel)
+GrowthProfile.objects.create(group=group, phase="growth", member_target={target})
+print(group.pk)
+"""
+GROWTH_COUNT = """
+from apps.growth.models import GrowthProfile
+from apps.growth.services import counts
+row = counts.do_refresh({pk})
+profile = GrowthProfile.objects.get(group_id={pk})
+last = profile.transitions.first()
+print(row.count, profile.phase, last.reason if last else "")
+"""
+
+
 SCENES: list[Callable[[Sandbox], None]] = [
     scene_add_bot,
     scene_webhook,
@@ -580,6 +669,7 @@ SCENES: list[Callable[[Sandbox], None]] = [
     scene_accounts,
     scene_periodic,
     scene_growth,
+    scene_kick,
 ]
 
 

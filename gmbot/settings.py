@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.broadcasts",
     "apps.periodic",
+    "apps.members",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,7 @@ from apps.broadcasts.services import deletion, sending
 from apps.growth.services import counts
 from apps.guard.services import batch as guard_batch
 from apps.ingress import services as ingress
+from apps.members.services import activity, kicker
 from apps.ops import services
 from apps.periodic.services import runs as periodic_runs
 
@@ -84,6 +85,36 @@ def delete_broadcast_batch(self: Task, broadcast_id: int) -> None:
     countdown = deletion.do_delete_batch(broadcast_id)
     if countdown is not None:
         self.apply_async(args=(broadcast_id,), countdown=countdown)
+
+
+@shared_task(name="tasks.low.flush_member_activity")
+def flush_member_activity() -> dict[str, int | float | bool]:
+    """Write the buffered member activity to PostgreSQL (SPEC M3). Safe twice or side by side:
+    a Redis lock lets one flush run at a time, and a buffer is counted once (its token is
+    recorded with the rows it wrote; see apps/members/services/activity.py)."""
+    result = activity.do_flush()
+    return {"members": result.members, "messages": result.messages, "rows": result.rows,
+            "seconds": round(result.seconds, 3), "skipped": result.skipped}  # fmt: skip
+
+
+@shared_task(name="tasks.low.start_kick_runs")
+def start_kick_runs() -> list[int]:
+    """Start this hour's kick run in each group with a kick rule (SPEC M4). Safe twice: a
+    group's run for an hour is unique, so a second call queues nothing new."""
+    runs = kicker.do_start_runs()
+    for run_id in runs:
+        kick_chunk.delay(run_id)
+    return runs
+
+
+@shared_task(name="tasks.low.kick_chunk", bind=True)
+def kick_chunk(self: Task, run_id: int) -> None:
+    """One chunk of a kick run, then queue the next (SPEC M4). Safe twice or side by side: the
+    chunk holds the run's lease, and each member is claimed before removal, so nobody is
+    removed twice."""
+    countdown = kicker.do_kick_chunk(run_id)
+    if countdown is not None:
+        self.apply_async(args=(run_id,), countdown=countdown)
 
 
 @shared_task(name="tasks.low.plan_member_counts")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from apps.bots.features import Feature
 from apps.growth import handlers, keyboards
+from apps.members.observers import record_activity
 
 GROWTH = Feature(
     name="growth",
@@ -13,7 +14,9 @@ GROWTH = Feature(
     commands=frozenset(handlers.GROUP_COMMANDS),
     callback_prefix=keyboards.JOINED_PREFIX,
     # Join requests to store and decide, messages (the /growth command) and the "I've joined"
-    # button in the requester's private chat.
-    update_kinds=frozenset({"chat_join_request", "message", "callback_query"}),
-    observers=(),
+    # button in the requester's private chat; chat_member: joins and leaves, for member
+    # activity (apps/members, SPEC M3).
+    update_kinds=frozenset({"chat_join_request", "message", "callback_query", "chat_member"}),
+    # Member activity (SPEC M3): one HSET per update into a Redis buffer.
+    observers=(record_activity,),
 )

@@ -96,7 +96,8 @@ def test_growth_answers_admins_with_phase_members_and_requests(growing: Growing)
         phase_at_arrival="paused", status="held",
     )  # fmt: skip
     answer = admin_says(growing, "/growth")
-    assert answer.splitlines() == [
+    # growth's own lines first; apps/members adds activity and the kicker after them
+    assert answer.splitlines()[:4] == [
         texts.REPORT_PHASE.format(phase="growth"),
         texts.REPORT_MEMBERS.format(members=42, target=100),
         texts.REPORT_WAITING.format(held=1, messaged=0),
