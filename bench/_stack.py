@@ -1,15 +1,20 @@
-"""What the benchmarks that run GMBot's own processes share: the environment and a free port."""
+"""What the benchmarks that run GMBot's own processes share: the environment, a free port,
+gunicorn, manage.py, the stack's other processes and waiting for them."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,3 +65,49 @@ def start_gunicorn(app: str, env: dict[str, str], port: int) -> subprocess.Popen
             time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"gunicorn ({app}) did not start")
+
+
+def manage(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    """`manage.py` in `env`; its output (raises when it fails)."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+
+def spawn(stack: ExitStack, env: dict[str, str], logs: Path, name: str, command: list[str]) -> Any:
+    """Start `command` with its output in `logs/<name>.log`; `stack` stops it (TERM, then KILL)."""
+    log = stack.enter_context(open(logs / f"{name}.log", "wb"))  # noqa: SIM115
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def stop() -> None:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    stack.callback(stop)
+    return process
+
+
+def wait(
+    predicate: Callable[[], Any],
+    timeout: float,
+    what: str,
+    interval: float = 0.5,
+    retry_on: tuple[type[BaseException], ...] = (OSError,),
+) -> Any:
+    """Poll `predicate` until it is truthy and return its value (an exception in `retry_on`, a
+    connection refused say, counts as not yet); stop the benchmark after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+        except retry_on:
+            value = None
+        if value:
+            return value
+        time.sleep(interval)
+    raise SystemExit(f"bench: {what} not done after {timeout:.0f}s")

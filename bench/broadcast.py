@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -45,7 +44,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._stack import free_port, production_env, start_gunicorn  # noqa: E402
+from bench._stack import free_port, manage, production_env, spawn, start_gunicorn, wait  # noqa: E402
 from sandbox.client import Sandbox  # noqa: E402
 
 BENCH_DB = "gmbot_bench_broadcast"
@@ -75,42 +74,6 @@ live = LiveEntry.objects.create(owner=owner, platform="tiktok", handle="bench",
                                 url="https://www.tiktok.com/@bench/live", is_live=True)
 print(live.pk)
 """
-
-
-def manage(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-
-
-def spawn(stack: ExitStack, env: dict[str, str], logs: Path, name: str, command: list[str]) -> Any:
-    log = stack.enter_context(open(logs / f"{name}.log", "wb"))  # noqa: SIM115
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-    def stop() -> None:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-    stack.callback(stop)
-    return process
-
-
-def wait(predicate: Any, timeout: float, what: str, interval: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except (requests.RequestException, OSError):
-            value = None
-        if value:
-            return value
-        time.sleep(interval)
-    raise SystemExit(f"bench: {what} not done after {timeout:.0f}s")
 
 
 def cpu_seconds(pid: int) -> float:

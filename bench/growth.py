@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._stack import free_port, production_env, start_gunicorn  # noqa: E402
+from bench._stack import free_port, manage, production_env, spawn, start_gunicorn, wait  # noqa: E402
 from sandbox.client import Sandbox  # noqa: E402
 
 BENCH_DB = "gmbot_bench_growth"
@@ -60,42 +59,6 @@ from apps.growth.models import JoinRequest
 from django.db.models import Count
 print(dict(JoinRequest.objects.values_list("status").annotate(n=Count("pk")).order_by()))
 """
-
-
-def manage(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-
-
-def spawn(stack: ExitStack, env: dict[str, str], logs: Path, name: str, command: list[str]) -> Any:
-    log = stack.enter_context(open(logs / f"{name}.log", "wb"))  # noqa: SIM115
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-    def stop() -> None:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-    stack.callback(stop)
-    return process
-
-
-def wait(predicate: Any, timeout: float, what: str, interval: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except OSError:
-            value = None
-        if value:
-            return value
-        time.sleep(interval)
-    raise SystemExit(f"bench: {what} not done after {timeout:.0f}s")
 
 
 def sustained(times: list[float]) -> float:

@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -47,7 +46,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._stack import free_port, production_env  # noqa: E402
+from bench._stack import free_port, production_env, spawn, wait  # noqa: E402
 
 BENCH_DB = "gmbot_bench_members"  # _activity or _kicker after it: the two may run side by side
 BENCH_REDIS_DB = 9
@@ -183,7 +182,7 @@ def private_redis() -> Iterator[str]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        wait(lambda: _pings(redis.Redis(port=port)), 10, "redis-server")
+        wait(lambda: _pings(redis.Redis(port=port)), 10, "redis-server", retry_on=())
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         process.terminate()
@@ -228,32 +227,6 @@ def activity_rounds(args: argparse.Namespace) -> None:
 
 
 # ---- kicker --------------------------------------------------------------------------------
-
-
-def spawn(stack: ExitStack, env: dict[str, str], logs: Path, name: str, command: list[str]) -> Any:
-    log = stack.enter_context(open(logs / f"{name}.log", "wb"))  # noqa: SIM115
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-    def stop() -> None:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-    stack.callback(stop)
-    return process
-
-
-def wait(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise SystemExit(f"bench: {what} not done after {timeout:.0f}s")
 
 
 SEED_ACTIVITY = """
@@ -320,7 +293,7 @@ def kicker_run(args: argparse.Namespace) -> None:
               [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port",
                str(sandbox_port)])  # fmt: skip
         sb = Sandbox(f"http://127.0.0.1:{sandbox_port}", timeout=60)
-        wait(lambda: _healthy(sb), 30, "sandbox")
+        wait(lambda: _healthy(sb), 30, "sandbox", retry_on=())
         sb.create_bot(token=TOKEN, username=USERNAME)
         owner = int(sb.create_user("Owner")["id"])
         chat = int(sb.create_chat("supergroup", title="Bench", owner_id=owner)["id"])
@@ -348,7 +321,8 @@ def kicker_run(args: argparse.Namespace) -> None:
         worker = spawn(stack, env, logs, "worker_low",
                        [sys.executable, "-m", "celery", "-A", "gmbot", "worker", "-Q", "low",
                         "-n", "low@bench", "--concurrency", "2", "--loglevel", "INFO"])  # fmt: skip
-        wait(lambda: " ready." in (logs / "worker_low.log").read_text(), 120, "worker_low")
+        wait(lambda: " ready." in (logs / "worker_low.log").read_text(), 120, "worker_low",
+             retry_on=())  # fmt: skip
         first_call = sb.calls(bot=USERNAME)[-1]["seq"] if sb.calls(bot=USERNAME) else 0
         from django.utils import timezone
 
@@ -360,7 +334,7 @@ def kicker_run(args: argparse.Namespace) -> None:
             for (line,) in cursor.fetchall():
                 print("    " + line)
         start_kick_runs.delay()
-        run = wait(lambda: KickRun.objects.first(), 30, "the run's start")
+        run = wait(lambda: KickRun.objects.first(), 30, "the run's start", retry_on=())
         print(f"bench: run {run.pk}: {run.candidates:,} candidates", flush=True)
         budget = args.bulk_limit
         timeout = 2 * 2 * args.inactive / budget + 120
@@ -369,7 +343,7 @@ def kicker_run(args: argparse.Namespace) -> None:
             current = KickRun.objects.get(pk=run.pk)
             return current if current.status != KickRun.Status.RUNNING else None
 
-        finished = wait(done, timeout, "the run", interval=2)
+        finished = wait(done, timeout, "the run", interval=2, retry_on=())
         if worker.poll() is not None:
             raise SystemExit("bench: worker_low died")
         calls = [c for c in sb.calls(bot=USERNAME, since=first_call)
