@@ -637,30 +637,6 @@ def scene_kick(sandbox: Sandbox) -> None:
     print(f"  next run: {next_run_at():%H:%M} UTC; the run is on the group's admin page")
 
 
-GROWTH_BOT_TOKEN = "7000000042:gmbot-growth-demo-token-for-the-sandbox-only"  # noqa: S105
-GROWTH_BOT_USERNAME = "gmbot_growth_demo_bot"
-GROWTH_SETUP = """
-from apps.bots.models import Bot
-from apps.chats.models import Channel, Group, GroupChannelLink
-from apps.growth.models import GrowthProfile
-bot = Bot.objects.get(username="{bot}")
-group = Group.objects.create(bot=bot, chat_id={group}, title="Olga's growing club")
-channel = Channel.objects.create(bot=bot, chat_id={channel}, title="Olga's growth news",
-                                 username="olga_growth_news")
-GroupChannelLink.objects.create(group=group, channel=channel)
-GrowthProfile.objects.create(group=group, phase="growth", member_target={target})
-print(group.pk)
-"""
-GROWTH_COUNT = """
-from apps.growth.models import GrowthProfile
-from apps.growth.services import counts
-row = counts.do_refresh({pk})
-profile = GrowthProfile.objects.get(group_id={pk})
-last = profile.transitions.first()
-print(row.count, profile.phase, last.reason if last else "")
-"""
-
-
 SCENES: list[Callable[[Sandbox], None]] = [
     scene_add_bot,
     scene_webhook,
