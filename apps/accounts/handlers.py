@@ -24,6 +24,7 @@ from apps.accounts.services.conversations import Conversation, ConversationUnava
 from apps.bots import features
 from apps.bots.context import BotContext
 from apps.bots.features import Handlers
+from apps.telegram.client import answer_callback
 from apps.telegram.errors import BadRequest
 
 logger = logging.getLogger(__name__)
@@ -92,17 +93,6 @@ def _sender(message: Message) -> TgUser:
     return message.from_user
 
 
-def _answer(
-    bot: BotContext, query: CallbackQuery, text: str | None = None, alert: bool = False
-) -> None:
-    """Answer a button press. A press answered before (this job runs again) is left alone."""
-    try:
-        bot.telebot.answer_callback_query(query.id, text, show_alert=alert)
-    except BadRequest as exc:
-        if exc.reason != "query_too_old":
-            raise
-
-
 def _show(bot: BotContext, chat_id: int, shown: messages.Shown, edit: int | None = None) -> int:
     """Send the message, or edit message `edit` into it. Returns the message's id."""
     text, markup = shown
@@ -142,13 +132,13 @@ def _check_live(
     checked = live.do_check_live(bot, user_id, reference)
     if checked.outcome is live.Outcome.NO_ACCOUNT:
         if query is not None:
-            _answer(bot, query, texts.START_FIRST, alert=True)
+            answer_callback(bot.telebot, query.id, texts.START_FIRST, alert=True)
         else:
             bot.telebot.send_message(chat_id, texts.START_FIRST)
         return
     if checked.outcome is live.Outcome.NOBODY_LIVE:
         if query is not None:
-            _answer(bot, query, texts.NOBODY_LIVE, alert=True)
+            answer_callback(bot.telebot, query.id, texts.NOBODY_LIVE, alert=True)
         else:
             bot.telebot.send_message(chat_id, texts.NOBODY_LIVE)
         return
@@ -156,7 +146,7 @@ def _check_live(
     if checked.outcome is live.Outcome.NO_POINTS:
         shown = messages.no_points(bot, checked.account)
         if query is not None:
-            _answer(bot, query, texts.NO_POINTS_ALERT, alert=True)
+            answer_callback(bot.telebot, query.id, texts.NO_POINTS_ALERT, alert=True)
             # Edited, not sent: presses that find no point all land on the message pressed.
             _show(bot, chat_id, shown, edit=_where(query)[1])
         else:
@@ -169,7 +159,7 @@ def _check_live(
     else:
         footer = texts.LIVE_FREE_PAGES  # paid by an earlier run of this job
     if query is not None:
-        _answer(bot, query)
+        answer_callback(bot.telebot, query.id)
     assert checked.page is not None
     message_id = _show(bot, chat_id, messages.live_page(checked.page, footer))
     live.open_view(bot, chat_id, message_id)
@@ -183,12 +173,12 @@ def _turn_page(query: CallbackQuery, bot: BotContext) -> None:
     chat_id, message_id = _where(query)
     number = keyboards.id_after(query.data or "", keyboards.PAGE)
     if message_id is None or number is None:
-        _answer(bot, query)
+        answer_callback(bot.telebot, query.id)
         return
     if not live.view_is_open(bot, chat_id, message_id):
-        _answer(bot, query, texts.VIEW_EXPIRED, alert=True)
+        answer_callback(bot.telebot, query.id, texts.VIEW_EXPIRED, alert=True)
         return
-    _answer(bot, query)
+    answer_callback(bot.telebot, query.id)
     _show(
         bot,
         chat_id,
@@ -219,7 +209,7 @@ def _ask_removal(query: CallbackQuery, bot: BotContext) -> None:
     chat_id, message_id = _where(query)
     bot_id = keyboards.id_after(query.data or "", keyboards.REMOVE)
     owned = {b.id: b for b in clones.owned_bots(query.from_user.id) if b.removable}
-    _answer(bot, query)
+    answer_callback(bot.telebot, query.id)
     if bot_id not in owned:
         _show(bot, chat_id, (texts.REMOVE_UNKNOWN, keyboards.account_menu()), edit=message_id)
         return
@@ -236,7 +226,7 @@ def _remove(query: CallbackQuery, bot: BotContext) -> None:
     chat_id, message_id = _where(query)
     bot_id = keyboards.id_after(query.data or "", keyboards.REMOVE_YES)
     removed = clones.do_remove_clone(query.from_user.id, bot_id) if bot_id is not None else None
-    _answer(bot, query)
+    answer_callback(bot.telebot, query.id)
     text = texts.REMOVED.format(bot=removed) if removed else texts.REMOVE_UNKNOWN
     _show(bot, chat_id, (text, keyboards.account_menu()), edit=message_id)
 
@@ -281,7 +271,7 @@ def _clone_step(query: CallbackQuery, bot: BotContext) -> None:
         conversation = conversations.current(bot.id, user_id)
         if data == keyboards.CANCEL:
             conversations.end(bot.id, user_id)
-            _answer(bot, query)
+            answer_callback(bot.telebot, query.id)
             _show(bot, chat_id, (texts.CANCELLED, keyboards.menu()), edit=message_id)
             return
         if (
@@ -289,19 +279,19 @@ def _clone_step(query: CallbackQuery, bot: BotContext) -> None:
             or conversation.flow != clones.FLOW
             or conversation.step != clones.STEP_FEATURES
         ):
-            _answer(bot, query, texts.CONVERSATION_EXPIRED, alert=True)
+            answer_callback(bot.telebot, query.id, texts.CONVERSATION_EXPIRED, alert=True)
             return
         chosen: list[str] = list(conversation.data.get("features") or [])
         if data == keyboards.CONTINUE:
             try:
                 chosen = clones.check_clone_features(chosen)
             except clones.CloneRefused as refused:
-                _answer(bot, query, str(refused), alert=True)
+                answer_callback(bot.telebot, query.id, str(refused), alert=True)
                 return
             conversations.save(
                 bot.id, user_id, Conversation(clones.FLOW, clones.STEP_TOKEN, {"features": chosen})
             )
-            _answer(bot, query)
+            answer_callback(bot.telebot, query.id)
             _show(bot, chat_id, (texts.CLONE_ASK_TOKEN, None), edit=message_id)
             return
         name = data[len(keyboards.CHOOSE) :]
@@ -309,12 +299,12 @@ def _clone_step(query: CallbackQuery, bot: BotContext) -> None:
             chosen = [n for n in chosen if n != name] if name in chosen else [*chosen, name]
             conversation.data["features"] = chosen
             conversations.save(bot.id, user_id, conversation)
-        _answer(bot, query)
+        answer_callback(bot.telebot, query.id)
         _show(
             bot, chat_id, messages.clone_picker(clones.feature_choices(), chosen), edit=message_id
         )
     except ConversationUnavailable:
-        _answer(bot, query, texts.CONVERSATION_UNAVAILABLE, alert=True)
+        answer_callback(bot.telebot, query.id, texts.CONVERSATION_UNAVAILABLE, alert=True)
 
 
 def _receive_token(message: Message, bot: BotContext, conversation: Conversation) -> None:
@@ -414,13 +404,13 @@ def pressed(query: CallbackQuery, bot: BotContext) -> None:
     elif data.startswith(keyboards.PAGE):
         _turn_page(query, bot)
     elif data == keyboards.ACCOUNT:
-        _answer(bot, query)
+        answer_callback(bot.telebot, query.id)
         _account(bot, chat_id, user_id, edit=message_id)
     elif data == keyboards.HELP:
-        _answer(bot, query)
+        answer_callback(bot.telebot, query.id)
         _show(bot, chat_id, (texts.HELP, keyboards.menu()), edit=message_id)
     elif data == keyboards.CLONE:
-        _answer(bot, query)
+        answer_callback(bot.telebot, query.id)
         _start_clone(bot, chat_id, user_id)
     elif data.startswith((keyboards.CHOOSE, keyboards.CONTINUE, keyboards.CANCEL)):
         _clone_step(query, bot)
@@ -429,7 +419,7 @@ def pressed(query: CallbackQuery, bot: BotContext) -> None:
     elif data.startswith(keyboards.REMOVE):
         _ask_removal(query, bot)
     else:
-        _answer(bot, query)  # a button of an older version: nothing to do
+        answer_callback(bot.telebot, query.id)  # a button of an older version: nothing to do
 
 
 # ---- observers ----------------------------------------------------------------------------------

@@ -85,6 +85,20 @@ def telebot_for_token(token: str) -> TeleBot:
     return bot
 
 
+def answer_callback(
+    telebot: TeleBot, query_id: str, text: str | None = None, *, alert: bool = False
+) -> None:
+    """Answer a button press. A press Telegram no longer takes an answer for (a job run again
+    after the 15 s it allows, or answered already) is logged and left: what the press did is
+    what matters."""
+    try:
+        telebot.answer_callback_query(query_id, text, show_alert=alert)
+    except BadRequest as exc:
+        if exc.reason != "query_too_old":
+            raise
+        logger.info("callback %s answered too late", query_id)
+
+
 # ---- hooks: what other apps do when Telegram says a chat is gone or moved ---------------------
 
 

@@ -28,6 +28,7 @@ from apps.growth import keyboards, texts
 from apps.growth.models import GrowthProfile, JoinRequest
 from apps.growth.services import executing
 from apps.guard.services.protection import channel_names, check_missing_channels
+from apps.telegram.client import answer_callback
 from apps.telegram.errors import BadRequest, Unreachable
 
 logger = logging.getLogger(__name__)
@@ -147,30 +148,27 @@ def do_joined_pressed(bot: BotContext, query: CallbackQuery) -> None:
     row = JoinRequest.objects.filter(pk=request_id, group__bot_id=bot.id).select_related("group")
     found = row.first()
     if found is None or found.user_id != query.from_user.id:
-        _answer(bot, query, texts.JOINED_NOT_YOURS)
+        answer_callback(bot.telebot, query.id, texts.JOINED_NOT_YOURS, alert=True)
         return
     if found.status not in JoinRequest.WAITING:
-        _answer(bot, query, texts.JOINED_ALREADY)
+        answer_callback(bot.telebot, query.id, texts.JOINED_ALREADY, alert=True)
         return
     channels = channels_of(found.group)
     missing = check_missing_channels(bot, channels, found.user_id, trust_negative=False)
     if missing:
-        _answer(bot, query, texts.JOINED_MISSING.format(channels=channel_names(missing)))
+        answer_callback(
+            bot.telebot,
+            query.id,
+            texts.JOINED_MISSING.format(channels=channel_names(missing)),
+            alert=True,
+        )
         return
     decided = do_decide(
         JoinRequest.objects.filter(pk=found.pk), Status.APPROVING, by=str(found.user_id)
     )
-    _answer(bot, query, texts.JOINED_DONE if decided else texts.JOINED_ALREADY)
-
-
-def _answer(bot: BotContext, query: CallbackQuery, text: str) -> None:
-    try:
-        bot.telebot.answer_callback_query(query.id, text, show_alert=True)
-    except BadRequest as exc:
-        if exc.reason != "query_too_old":
-            raise
-        # A retried update comes after the 15 s Telegram allows; the decision is what matters.
-        logger.info("growth: callback %s answered too late", query.id)
+    answer_callback(
+        bot.telebot, query.id, texts.JOINED_DONE if decided else texts.JOINED_ALREADY, alert=True
+    )
 
 
 # What an admin may decide again: the waiting, and the failed (to try once more).

@@ -11,7 +11,7 @@ from apps.guard import cache, keyboards, texts
 from apps.guard.models import MemberState
 from apps.guard.services.enforcement import enforcing, record_member
 from apps.guard.services.protection import channel_names, check_missing_channels, protection_for
-from apps.telegram.errors import BadRequest
+from apps.telegram.client import answer_callback
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def do_verify(bot: BotContext, query: CallbackQuery) -> None:
     if target is None or message is None:
         return
     if presser != target:
-        _answer(bot, query, texts.VERIFY_NOT_YOURS)
+        answer_callback(bot.telebot, query.id, texts.VERIFY_NOT_YOURS, alert=True)
         return
     chat_id = message.chat.id
     protection = protection_for(bot, chat_id)
@@ -34,21 +34,26 @@ def do_verify(bot: BotContext, query: CallbackQuery) -> None:
         # Protection was switched off after the warning: nothing to check, lift our mute.
         unmute(bot, chat_id, presser)
         _delete_warnings(bot, chat_id, presser, message.message_id)
-        _answer(bot, query, texts.VERIFY_NOT_PROTECTED)
+        answer_callback(bot.telebot, query.id, texts.VERIFY_NOT_PROTECTED, alert=True)
         return
     if not protection.active:
-        _answer(bot, query, texts.VERIFY_PAUSED)
+        answer_callback(bot.telebot, query.id, texts.VERIFY_PAUSED, alert=True)
         return
     with enforcing(bot, protection):
         missing = check_missing_channels(bot, protection.channels, presser, trust_negative=False)
         if missing:
-            _answer(bot, query, texts.VERIFY_MISSING.format(channels=channel_names(missing)))
+            answer_callback(
+                bot.telebot,
+                query.id,
+                texts.VERIFY_MISSING.format(channels=channel_names(missing)),
+                alert=True,
+            )
             return
         unmute(bot, chat_id, presser)
         record_member(protection.group, presser, MemberState.Status.VERIFIED)
         cache.release_warning(bot.telegram_id, chat_id, presser)
         _delete_warnings(bot, chat_id, presser, message.message_id)
-        _answer(bot, query, texts.VERIFY_DONE)
+        answer_callback(bot.telebot, query.id, texts.VERIFY_DONE, alert=True)
 
 
 def unmute(bot: BotContext, chat_id: int, user_id: int) -> None:
@@ -57,16 +62,6 @@ def unmute(bot: BotContext, chat_id: int, user_id: int) -> None:
     bot.telebot.restrict_chat_member(
         chat_id, user_id, permissions=defaults, use_independent_chat_permissions=True
     )
-
-
-def _answer(bot: BotContext, query: CallbackQuery, text: str) -> None:
-    try:
-        bot.telebot.answer_callback_query(query.id, text, show_alert=True)
-    except BadRequest as exc:
-        if exc.reason != "query_too_old":
-            raise
-        # A retried update comes after the 15 s Telegram allows; the effect is what matters.
-        logger.info("guard: callback %s answered too late", query.id)
 
 
 def _delete_warnings(bot: BotContext, chat_id: int, user_id: int, pressed: int) -> None:
