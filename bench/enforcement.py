@@ -95,7 +95,8 @@ def procfile_command(name: str, env: dict[str, str], app: str | None = None) -> 
     words = shlex.split(text)
     if app is not None:
         words[words.index("-A") + 1] = app
-    return [sys.executable, "-m", *words]
+    # `python -m gmbot.processes N celery ...` (worker_high) or `celery ...`: this interpreter.
+    return [sys.executable, *words[1:]] if words[0] == "python" else [sys.executable, "-m", *words]
 
 
 class Stack:
