@@ -6,7 +6,8 @@ comes from TELEGRAM_API_URL (the sandbox in tests, the demo and the benchmarks).
 Every Bot API call a TeleBot makes goes through `send_request`, installed as pyTelegramBotAPI's
 `apihelper.CUSTOM_REQUEST_SENDER`. For each call it
 1. takes a slot in the shared budgets (ratelimit.acquire: may sleep briefly or raise RateLimited);
-2. sends it on this thread's keep-alive session (a new one after a fork);
+2. sends it through the process's keep-alive connection pool (apps/telegram/http.py: urllib3,
+   a third of requests' CPU per call; a new pool after a fork);
 3. classifies the answer into apps.telegram.errors and raises those, never telebot's own
    ApiTelegramException: 429 → RetryAfter, 5xx/timeout/connection → TransientError, 403 → the
    `on_unreachable` hooks run and Unreachable is raised, 400 → BadRequest with a named reason;
@@ -19,7 +20,7 @@ This app imports no other app of the project: what a 403 or a migration means fo
 decided by the apps that store them (apps/chats registers its hooks in its AppConfig.ready()). A
 hook that fails is logged and never changes the call's outcome.
 
-URLs carry the bot token, so nothing here logs a URL or a requests exception's text: log lines
+URLs carry the bot token, so nothing here logs a URL or an HTTP exception's text: log lines
 name the method, the bot's numeric id and the chat id.
 """
 
@@ -27,18 +28,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import threading
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
-import requests
+import urllib3
 from django.conf import settings
 from telebot import TeleBot, apihelper
 
-from apps.telegram import outcomes, ratelimit, usage
+from apps.telegram import http, outcomes, ratelimit, usage
 from apps.telegram.errors import (
     ALREADY_DONE,
     BadRequest,
@@ -148,27 +147,10 @@ def _run_hooks(hooks: list[Callable[[Any], None]], event: Refusal | Migration) -
                            exc_info=True)  # fmt: skip
 
 
-class _Sessions(threading.local):
-    session: requests.Session | None = None
-    pid = 0
-
-
-_sessions = _Sessions()
-
-
-def _session() -> requests.Session:
-    """This thread's keep-alive session. A forked child never uses its parent's: the pid check
-    catches the fork even where reset_sessions() was not called."""
-    if _sessions.session is None or _sessions.pid != os.getpid():
-        _sessions.session = requests.Session()
-        _sessions.pid = os.getpid()
-    return _sessions.session
-
-
 def reset_sessions() -> None:
-    """Drop the keep-alive session this thread inherited; called in every forked worker child.
-    The parent's sockets are left alone (not closed): the parent still owns them."""
-    _sessions.session = None
+    """Drop the connections this process inherited; called in every forked worker child. The
+    parent's sockets are left alone (not closed): the parent still owns them."""
+    http.reset()
 
 
 @dataclass(frozen=True)
@@ -207,12 +189,12 @@ def send_request(
     files: dict[str, Any] | None = None,
     timeout: Any = None,
     proxies: Any = None,
-) -> requests.Response:
+) -> http.Answer:
     """pyTelegramBotAPI's CUSTOM_REQUEST_SENDER: every Bot API call passes here (see the module
     docstring). Returns the answer for telebot to parse, or raises a TelegramError."""
     call = _parse(url, params)
     try:
-        return _exchange(call, method, url, params, files, timeout, proxies)
+        return _exchange(call, method, url, params, files, timeout)
     except ChatMigrated as migrated:
         if not isinstance(call.chat_id, int):
             raise
@@ -221,7 +203,7 @@ def send_request(
         _rewind(files)
         moved = replace(call, chat_id=migrated.new_chat_id)
         # A second failure, even another migration, is raised: the call is repeated only once.
-        return _exchange(moved, method, url, params, files, timeout, proxies)
+        return _exchange(moved, method, url, params, files, timeout)
 
 
 def _exchange(
@@ -231,39 +213,44 @@ def _exchange(
     params: dict[str, Any] | None,
     files: dict[str, Any] | None,
     timeout: Any,
-    proxies: Any,
-) -> requests.Response:
+) -> http.Answer:
     try:
         if ratelimit.acquire(call.bot_id, call.method, call.chat_id):
             metrics.rate_limit_delay("budget_wait")
         try:
-            response = _session().request(
-                method, url, params=params, files=files, timeout=timeout, proxies=proxies
-            )
-        except requests.ConnectTimeout as exc:
+            response = http.send(method, url, params, files, timeout)
+        except urllib3.exceptions.NewConnectionError as exc:  # before its base, ConnectTimeoutError
+            raise _unreachable(call, exc) from None
+        except urllib3.exceptions.ConnectTimeoutError as exc:
             raise TransientError(
                 f"Timeout: could not reach the Bot API ({type(exc).__name__})",
                 call.method,
                 None,
                 call.chat_id,
             ) from None  # the exception's text holds the URL, and so the token
-        except requests.Timeout:
+        except urllib3.exceptions.ReadTimeoutError:
             # The request was sent: Telegram may have acted on it. outcomes.py decides per method.
             raise outcomes.after_read_timeout(call.method, call.chat_id) from None
-        except requests.RequestException as exc:
-            raise TransientError(
-                f"Connection error: the Bot API is unreachable ({type(exc).__name__})",
-                call.method,
-                None,
-                call.chat_id,
-            ) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _unreachable(call, exc) from None
         return _classify(call, response)
     except TelegramError as exc:
         _observe(call, _ERROR_RESULTS.get(type(exc), "error"), getattr(exc, "reason", ""), exc)
         raise
 
 
-def _classify(call: _Call, response: requests.Response) -> requests.Response:
+def _unreachable(call: _Call, exc: Exception) -> TransientError:
+    """A connection refused, reset or cut mid-answer: a TransientError naming only the error's
+    class (its text holds the URL, and so the token)."""
+    return TransientError(
+        f"Connection error: the Bot API is unreachable ({type(exc).__name__})",
+        call.method,
+        None,
+        call.chat_id,
+    )
+
+
+def _classify(call: _Call, response: http.Answer) -> http.Answer:
     try:
         body = response.json()
     except ValueError:
@@ -318,13 +305,9 @@ _ERROR_RESULTS: dict[type[TelegramError], str] = {
 _DELAYS = {"rate_limited": "budget_full", "retry_after": "telegram_429"}
 
 
-def _done() -> requests.Response:
+def _done() -> http.Answer:
     """The answer Telegram gives when the call succeeds: what an "already done" call returns."""
-    response = requests.Response()
-    response.status_code = 200
-    response._content = b'{"ok":true,"result":true}'
-    response.encoding = "utf-8"
-    return response
+    return http.Answer(200, b'{"ok":true,"result":true}')
 
 
 def _observe(
