@@ -13,6 +13,10 @@ from django.utils import timezone
 from telebot.types import User
 
 from apps.bots.models import TelegramUser
+from gmbot.upsert import upsert
+
+# The columns written, in the order of each row's values.
+NAME_FIELDS = ("telegram_id", "first_name", "last_name", "username", "updated_at")
 
 _CACHE_LIMIT = 50_000
 _written: dict[int, tuple[str, str, str]] = {}
@@ -34,16 +38,12 @@ def note(users: Iterable[User | None]) -> int:
     if not changed:
         return 0
     now = timezone.now()
-    TelegramUser.objects.bulk_create(
-        [
-            TelegramUser(
-                telegram_id=pk, first_name=first, last_name=last, username=handle, updated_at=now
-            )
-            for pk, (first, last, handle) in changed.items()
-        ],
-        update_conflicts=True,
-        unique_fields=["telegram_id"],
-        update_fields=["first_name", "last_name", "username", "updated_at"],
+    upsert(
+        TelegramUser,
+        [(pk, first, last, handle, now) for pk, (first, last, handle) in sorted(changed.items())],
+        fields=NAME_FIELDS,
+        unique=("telegram_id",),
+        update=NAME_FIELDS[1:],
     )
     if len(_written) + len(changed) > _CACHE_LIMIT:
         _written.clear()

@@ -15,6 +15,7 @@ from django.utils import timezone
 from apps.bots.models import Bot
 from apps.chats.models import Channel, Group, GroupMember, UnreachableChat
 from apps.telegram.client import Migration, Refusal
+from gmbot.upsert import upsert
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +49,12 @@ def migrate_chat(bot_telegram_id: int, old_chat_id: int, new_chat_id: int) -> in
 def note_member_seen(group_id: int, user_id: int, at: datetime) -> None:
     """A member was seen in the group at `at` (wrote, joined, pressed a button). One upsert on
     the unique (group, user) row, no lock held; callers throttle busy members."""
-    GroupMember.objects.bulk_create(
-        [GroupMember(group_id=group_id, user_id=user_id, last_seen_at=at)],
-        update_conflicts=True,
-        unique_fields=["group", "user_id"],
-        update_fields=["last_seen_at"],
+    upsert(
+        GroupMember,
+        [(group_id, user_id, at)],
+        fields=("group", "user_id", "last_seen_at"),
+        unique=("group", "user_id"),
+        update=("last_seen_at",),
     )
 
 

@@ -33,6 +33,7 @@ from apps.guard.services.protection import (
 from apps.guard.services.rights import LOST_RIGHTS_REASONS, do_pause
 from apps.telegram.errors import BadRequest, RetryAfter, Unreachable
 from gmbot.celery import app
+from gmbot.upsert import upsert
 
 logger = logging.getLogger(__name__)
 
@@ -72,11 +73,12 @@ def record_member(
     now = timezone.now()
     if seen:
         note_member_seen(group.pk, user_id, now)
-    MemberState.objects.bulk_create(
-        [MemberState(group_id=group.pk, user_id=user_id, status=status, checked_at=now)],
-        update_conflicts=True,
-        unique_fields=["group", "user_id"],
-        update_fields=["status", "checked_at"],
+    upsert(
+        MemberState,
+        [(group.pk, user_id, status, now)],
+        fields=("group", "user_id", "status", "checked_at"),
+        unique=("group", "user_id"),
+        update=("status", "checked_at"),
     )
     cache.recorded(group.bot_id, group.chat_id, user_id, status)
 
