@@ -32,6 +32,7 @@ from apps.guard.services.protection import (
 )
 from apps.guard.services.rights import LOST_RIGHTS_REASONS, do_pause
 from apps.telegram.errors import BadRequest, RetryAfter, Unreachable
+from gmbot import fanout
 from gmbot.celery import app
 from gmbot.upsert import upsert
 
@@ -293,9 +294,9 @@ def do_member_changed(bot: BotContext, update: ChatMemberUpdated) -> None:
 
 def do_enforce_channel_leave(bot: BotContext, channel_id: int, user: TgUser) -> None:
     """The user left an enforced channel: mute and warn them in every protected group linked to
-    it where they are a member who can still write. Groups where we have seen them come first
-    (each group costs a getChatMember, and a mute should not wait behind the others); the rest
-    are asked too, since a member who never wrote has no row. Locks nothing."""
+    it where they are a member who can still write. Every linked group is asked (a getChatMember
+    each, since a member who never wrote has no row), all at once; groups where we have seen
+    them are started first. Locks nothing."""
     protections = (
         GroupProtection.objects.filter(
             group__bot_id=bot.id,
@@ -310,20 +311,25 @@ def do_enforce_channel_leave(bot: BotContext, channel_id: int, user: TgUser) -> 
         .order_by("-seen", "pk")
         .distinct()
     )
-    for state in protections:
-        protection = protection_for(bot, state.group.chat_id)
-        if protection is None:
-            continue
-        chat_id = protection.group.chat_id
-        with enforcing(bot, protection):
-            member = bot.telebot.get_chat_member(chat_id, user.id)
-            if not in_chat(member) or not getattr(member, "can_send_messages", True):
-                continue  # not in the group, an admin, or muted already
-            missing = check_missing_channels(bot, protection.channels, user.id)
-            if not missing:
-                continue
-            do_restrict(bot, protection, user, missing, template=texts.LEFT_CHANNEL_WARNING)
-            logger.info(
-                "guard: user=%s left channel=%s, muted in group=%s",
-                user.id, channel_id, chat_id,
-            )  # fmt: skip
+    groups = [state.group.chat_id for state in protections]
+    # Each group is a getChatMember first: asked at once, the last group's mute does not wait
+    # behind the others' answers (gmbot/fanout.py).
+    fanout.each(lambda chat_id: _enforce_leave_in(bot, channel_id, user, chat_id), groups)
+
+
+def _enforce_leave_in(bot: BotContext, channel_id: int, user: TgUser, chat_id: int) -> None:
+    """A channel leave in one linked group: mute and warn the user if they can still write."""
+    protection = protection_for(bot, chat_id)
+    if protection is None:
+        return
+    with enforcing(bot, protection):
+        member = bot.telebot.get_chat_member(chat_id, user.id)
+        if not in_chat(member) or not getattr(member, "can_send_messages", True):
+            return  # not in the group, an admin, or muted already
+        missing = check_missing_channels(bot, protection.channels, user.id)
+        if not missing:
+            return
+        do_restrict(bot, protection, user, missing, template=texts.LEFT_CHANNEL_WARNING)
+        logger.info(
+            "guard: user=%s left channel=%s, muted in group=%s", user.id, channel_id, chat_id
+        )

@@ -13,7 +13,7 @@ from apps.bots.context import BotContext
 from apps.chats.models import Channel, Group, GroupChannelLink
 from apps.guard import cache, texts
 from apps.guard.models import GroupProtection
-from gmbot import metrics
+from gmbot import fanout, metrics
 
 SERVICE_ACCOUNT_ID = 777000  # Telegram's own notices and channel forwards in old clients
 
@@ -151,15 +151,21 @@ def check_missing_channels(
     else:
         known = {}
         cache.count_misses(len(ids))
-    missing: list[Channel] = []
-    for channel in channels:
-        subscribed = known.get(channel.chat_id)
-        if subscribed is None or (not subscribed and not trust_negative):
-            subscribed = is_subscribed(bot.telebot.get_chat_member(channel.chat_id, user_id))
-            cache.remember(bot.telegram_id, channel.chat_id, user_id, subscribed)
-        if not subscribed:
-            missing.append(channel)
-    return missing
+    unknown = [
+        channel.chat_id
+        for channel in channels
+        if known.get(channel.chat_id) is None or (not known[channel.chat_id] and not trust_negative)
+    ]
+
+    def ask(channel_id: int) -> bool:
+        subscribed = is_subscribed(bot.telebot.get_chat_member(channel_id, user_id))
+        cache.remember(bot.telegram_id, channel_id, user_id, subscribed)
+        return subscribed
+
+    # The channels left to ask are asked at once (gmbot/fanout.py): a group that requires two
+    # waits for one answer's time, not two.
+    known.update(zip(unknown, fanout.each(ask, unknown), strict=True))
+    return [channel for channel in channels if not known[channel.chat_id]]
 
 
 def display_name(user: TgUser) -> str:

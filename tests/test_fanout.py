@@ -1,0 +1,70 @@
+"""gmbot/fanout.py: a job's independent waits run at once, in order, errors raised, no deadlock."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import structlog
+
+from gmbot import fanout
+
+
+def test_the_pieces_run_at_once_and_their_results_keep_the_items_order() -> None:
+    started = time.monotonic()
+
+    results = fanout.each(lambda n: (time.sleep(0.2), n * n)[1], [1, 2, 3, 4])
+
+    assert results == [1, 4, 9, 16]
+    assert time.monotonic() - started < 0.6  # one after another: 0.8 s
+
+
+def test_the_first_error_is_raised_once_every_piece_has_run() -> None:
+    ran: list[int] = []
+
+    def work(n: int) -> int:
+        time.sleep(0.05 * n)
+        ran.append(n)
+        if n in (2, 3):
+            raise ValueError(f"piece {n}")
+        return n
+
+    with pytest.raises(ValueError, match="piece 2"):
+        fanout.each(work, [1, 2, 3, 4])
+    assert sorted(ran) == [1, 2, 3, 4]
+
+
+def test_a_piece_that_fans_out_again_runs_its_items_in_its_own_thread() -> None:
+    threads: set[str] = set()
+
+    def inner(_: int) -> None:
+        threads.add(threading.current_thread().name)
+
+    def outer(n: int) -> int:
+        fanout.each(inner, [1, 2, 3])
+        return n
+
+    # More outer pieces than the pool has threads: nested waits on the pool would deadlock.
+    assert fanout.each(outer, list(range(3 * fanout.THREADS))) == list(range(3 * fanout.THREADS))
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_the_pieces_run_in_the_callers_thread() -> None:
+    caller = threading.current_thread().name
+
+    threads = fanout.each(lambda _: threading.current_thread().name, [1, 2, 3])
+
+    assert threads == [caller] * 3  # a test's transaction: the pieces see what it wrote
+
+
+def test_a_piece_sees_the_callers_log_context() -> None:
+    structlog.contextvars.bind_contextvars(update_id=77)
+    try:
+        seen = fanout.each(
+            lambda _: structlog.contextvars.get_contextvars().get("update_id"), [1, 2, 3]
+        )
+    finally:
+        structlog.contextvars.unbind_contextvars("update_id")
+
+    assert seen == [77, 77, 77]
