@@ -70,7 +70,9 @@ def _statement(
     count: int,
 ) -> str:
     def column(name: str) -> str:
-        return connection.ops.quote_name(model._meta.get_field(name).column)  # type: ignore[union-attr]
+        field = model._meta.get_field(name)
+        assert isinstance(field, models.Field) and field.column, f"{name}: not a column"
+        return connection.ops.quote_name(field.column)
 
     # Only the model's own table and column names, quoted, go into the text; values are bound.
     values = "(" + ", ".join(["%s"] * len(fields)) + ")"
