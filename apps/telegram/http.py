@@ -68,7 +68,8 @@ def _new_manager() -> urllib3.PoolManager:
     from django.conf import settings
 
     base = settings.TELEGRAM_API_URL
-    proxy = get_environ_proxies(base).get(urlsplit(base).scheme)
+    proxies = get_environ_proxies(base)
+    proxy = proxies.get(urlsplit(base).scheme) or proxies.get("all")
     options: dict[str, Any] = {"maxsize": POOL_SIZE, "block": False, "ca_certs": certifi.where()}
     if proxy:
         return urllib3.ProxyManager(proxy, **options)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import requests
+import urllib3
 from telebot import TeleBot
 
 from apps.bots.models import Bot
@@ -52,3 +53,23 @@ def test_an_answer_reads_like_a_requests_response() -> None:
     assert answer.status_code == 400
     assert answer.json()["description"] == "Bad Request: chat not found"
     assert "chat not found" in answer.text
+
+
+def test_the_environments_proxy_for_the_bot_api_is_read_once_as_requests_would(
+    monkeypatch: Any, settings: Any
+) -> None:
+    settings.TELEGRAM_API_URL = "https://api.telegram.org"
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    try:
+        http.reset()
+        manager = http._manager()
+
+        assert http._manager() is manager  # once per process
+        assert isinstance(manager, urllib3.ProxyManager)
+        assert str(manager.proxy) == "http://proxy.internal:3128"
+        monkeypatch.setenv("NO_PROXY", "api.telegram.org")
+        http.reset()
+        assert not isinstance(http._manager(), urllib3.ProxyManager)
+    finally:
+        http.reset()
