@@ -15,10 +15,14 @@ sees one process:
   jobs finish); SIGQUIT as SIGQUIT (cold). It exits once every copy has.
 - A copy that exits on its own stops the others (warm) and this process exits with its status,
   so the process manager restarts the whole set, as it would restart one worker.
+- If this process is killed outright (SIGKILL), each copy gets SIGTERM from the kernel (Linux's
+  parent-death signal): none is left behind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -30,6 +34,7 @@ from types import FrameType
 USAGE = "usage: python -m gmbot.processes N|auto MODULE [ARG ...]  ({index} in ARG is 1..N)"
 # How long copies get to finish their jobs after a stop before they are killed.
 STOP_SECONDS = 60.0
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def count_of(text: str) -> int:
@@ -54,7 +59,7 @@ def run(count: int, module_args: Sequence[str]) -> int:
     lines = commands(count, module_args)
     if count == 1:
         os.execv(sys.executable, lines[0])  # noqa: S606 - nothing to supervise: become it
-    children = [subprocess.Popen(line) for line in lines]  # noqa: S603 - our own command line
+    children: list[subprocess.Popen[bytes]] = []
     deadline: list[float] = []  # set once the copies are told to stop
 
     def stop(how: int) -> None:
@@ -69,6 +74,10 @@ def run(count: int, module_args: Sequence[str]) -> int:
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
         signal.signal(signum, on_signal)
+    for line in lines:
+        children.append(subprocess.Popen(line, preexec_fn=_die_with_parent))  # noqa: S603
+    if deadline:  # a stop came while they were starting: the later copies missed it
+        stop(signal.SIGTERM)
 
     status = 0
     while any(child.poll() is None for child in children):
@@ -88,6 +97,13 @@ def run(count: int, module_args: Sequence[str]) -> int:
     if not status:
         status = next((child.returncode for child in children if child.returncode), 0)
     return status if status >= 0 else 128 - status
+
+
+def _die_with_parent() -> None:
+    """In a copy, before it starts (Linux): SIGTERM it if this process dies, even by SIGKILL, so
+    no copy is left consuming jobs without the process its manager watches."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def main(argv: Sequence[str]) -> int:

@@ -63,3 +63,14 @@ def test_a_copy_that_exits_stops_the_others_and_its_status_is_the_sets(tmp_path:
     pids = [int(path.read_text()) for path in tmp_path.iterdir()]
     assert len(pids) == 2 and not any(alive(pid) for pid in pids)
     assert b"exited with status 3; stopping the others" in launcher.stderr.read()  # type: ignore[union-attr]
+
+
+def test_a_launcher_killed_outright_leaves_no_copy_behind(tmp_path: Path) -> None:
+    launcher = launch(tmp_path, "2")
+    wait_until(lambda: {p.name for p in tmp_path.iterdir()} == {"1", "2"}, timeout=20)
+    pids = [int((tmp_path / name).read_text()) for name in ("1", "2")]
+
+    launcher.kill()
+    launcher.wait(timeout=5)
+
+    wait_until(lambda: not any(alive(pid) for pid in pids), timeout=10)
