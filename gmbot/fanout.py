@@ -62,13 +62,12 @@ def each(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
     futures: list[Future[R]] = [
         pool.submit(contextvars.copy_context().run, _piece, work, item) for item in items[1:]
     ]
-    first: list[R] = []
+    results: list[R] = []
     error: BaseException | None = None
     try:
-        first.append(work(items[0]))
+        results.append(work(items[0]))
     except Exception as exc:
         error = exc
-    results = first
     for future in futures:
         try:
             results.append(future.result())

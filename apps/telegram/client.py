@@ -191,7 +191,9 @@ def send_request(
     proxies: Any = None,
 ) -> http.Answer:
     """pyTelegramBotAPI's CUSTOM_REQUEST_SENDER: every Bot API call passes here (see the module
-    docstring). Returns the answer for telebot to parse, or raises a TelegramError."""
+    docstring). Returns the answer for telebot to parse, or raises a TelegramError. `proxies`
+    (telebot's apihelper.proxy, never set here) is not used: the proxy comes from the
+    environment (apps/telegram/http.py)."""
     call = _parse(url, params)
     try:
         return _exchange(call, method, url, params, files, timeout)
