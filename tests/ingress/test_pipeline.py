@@ -10,7 +10,6 @@ import json
 import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -19,10 +18,11 @@ from apps.guard import texts
 from apps.ingress import publish, services
 from gmbot.celery import app as celery_app
 from tests.conftest import wait_until
+from tests.data import UPDATES_DIR
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-UPDATES = Path(__file__).resolve().parents[2].parent / "shared" / "telegram-updates"
+UPDATES = UPDATES_DIR
 WEBHOOK = "/api/webhooks/telegram"
 
 

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from apps.bots.services import forget_cached_bots
 from apps.ingress import routing
 from apps.ingress.stats import unrouted_counts
+from tests.data import UPDATES_DIR
 from tests.factories import BotFactory
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/webhooks/telegram"
 SECRET = "s3cret-for-the-webhook_tests"
-UPDATES = Path(__file__).resolve().parents[2].parent / "shared" / "telegram-updates"
+UPDATES = UPDATES_DIR
 
 
 @pytest.fixture(autouse=True)

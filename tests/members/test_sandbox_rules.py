@@ -1,26 +1,24 @@
 """The Bot API rules the kicker relies on, as the sandbox applies them, each checked against the
-description in shared/telegram-bot-api/api.json (quoted)."""
+description in tests/data/telegram-bot-api/api.json (quoted)."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import requests
 
 from sandbox.client import SandboxError
+from tests.data import BOT_API_SPEC
 from tests.members.conftest import Managed
 
 pytestmark = pytest.mark.django_db
 
-API = Path(__file__).resolve().parents[3] / "shared" / "telegram-bot-api" / "api.json"
+API = BOT_API_SPEC
 
 
 def described(method: str) -> str:
     """The method's description and its fields', as Telegram publishes them."""
-    if not API.exists():
-        pytest.skip("shared/telegram-bot-api/api.json is not beside the checkout")
     entry = json.loads(API.read_text())["methods"][method]
     fields = " ".join(field.get("description", "") for field in entry.get("fields", []))
     return " ".join(entry["description"]) + " " + fields

@@ -1,4 +1,4 @@
-"""Checks JSON objects against the Bot API 10.1 specification in shared/telegram-bot-api/api.json:
+"""Checks JSON objects against the Bot API 10.1 specification (tests/data/telegram-bot-api/):
 every required field present, every present field of a documented type, recursively."""
 
 from __future__ import annotations
@@ -6,13 +6,11 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-# ../shared beside the checkout, as for the update payloads (tests/ingress).
-SPEC_CANDIDATES = (
-    Path(__file__).resolve().parents[3] / "shared" / "telegram-bot-api" / "api.json",
-)
+from tests.data import BOT_API_SPEC
+
+SPEC_CANDIDATES = (BOT_API_SPEC,)
 
 
 @cache

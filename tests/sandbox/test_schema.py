@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from sandbox.client import Sandbox
-from tests.sandbox.schema import SPEC_CANDIDATES, problems_of
-
-UPDATES_DIR = next(p.parent.parent / "telegram-updates" for p in SPEC_CANDIDATES if p.exists())
+from tests.data import UPDATES_DIR
+from tests.sandbox.schema import problems_of
 
 
 @pytest.mark.parametrize("path", sorted(UPDATES_DIR.glob("*.json")), ids=lambda p: p.stem)
