@@ -102,3 +102,32 @@ def test_a_token_that_reaches_a_line_by_accident_is_hidden():
     assert (second["bot_id"], second["update_id"], second["user_id"], second["group_id"]) == (
         3, 9, 42, -100123,
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", logs.FORMATS)
+def test_a_logged_traceback_shows_where_it_failed_but_no_local_variable(fmt):
+    # given the project's logging in either format, and a failure in a frame holding a secret
+    stream = io.StringIO()
+    config = logs.config(fmt, "INFO")
+    config["handlers"]["console"]["stream"] = stream
+    logging.config.dictConfig(config)
+
+    def verify(secret: str) -> None:
+        raise ValueError("the signature does not match")
+
+    try:
+        # when the failure is logged with its traceback
+        try:
+            verify(SECRET)
+        except ValueError:
+            logging.getLogger("gmbot.test").exception("webhook refused")
+    finally:
+        from django.conf import settings
+
+        logging.config.dictConfig(settings.LOGGING)
+
+    # then the line says what failed and where, and the secret held by the frame is not in it
+    text = stream.getvalue()
+    assert "ValueError: the signature does not match" in text
+    assert "in verify" in text
+    assert SECRET not in text
