@@ -107,14 +107,24 @@ class WorkerProcess:
         return [int(pid) for pid in out.split()]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_all([self.process])
         self._log_file.close()
+
+
+def stop_all(processes: list[subprocess.Popen[bytes]], timeout: float = 15) -> None:
+    """Ask every process to stop (SIGTERM: a warm shutdown), then wait for them together, so
+    a test's teardown takes as long as its slowest process rather than their sum. One still
+    running after `timeout` is killed."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in running:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture
@@ -132,6 +142,7 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
         return worker
 
     yield start
+    stop_all([worker.process for worker in started])
     for worker in started:
         worker.stop()
 
@@ -263,9 +274,7 @@ class WebProcess:
         wait_until(answers, timeout=30)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=15)
+        stop_all([self.process])
         self._log_file.close()
 
 
@@ -279,6 +288,7 @@ def start_web(tmp_path: Path) -> Iterator[Callable[..., WebProcess]]:
         return web
 
     yield start
+    stop_all([web.process for web in started])
     for web in started:
         web.stop()
 
