@@ -3,7 +3,8 @@
 The benchmark starts the Procfile's `worker_high` line with `-A bench._probe` instead of
 `-A gmbot`; everything else is the product as it runs. Per update kind it counts the jobs, the
 database queries and the Redis round trips made inside the job and the job's wall time; per
-process, every Redis round trip (Celery's own: fetching, acknowledging, events). The job's CPU
+process, every Redis round trip (Celery's own: fetching, acknowledging, events) and the garbage
+collector's runs and time. The job's CPU
 (its thread's: right for prefork and threads, not for gevent) against the process's tells what
 Celery costs around the job. Each process
 writes its running totals to BENCH_PROBE_DIR/probe-<pid>.json every half second; the benchmark
@@ -13,6 +14,7 @@ below what it counts.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import threading
@@ -44,8 +46,23 @@ class _Job(threading.local):
 _job = _Job()
 # kind → [jobs, queries, Redis round trips, seconds, CPU seconds];
 # "process" → [0, 0, every round trip, 0, 0]
-_totals: dict[str, list[float]] = {"process": [0, 0, 0, 0, 0]}
+_totals: dict[str, list[float]] = {"process": [0, 0, 0, 0, 0], "gc": [0, 0, 0, 0, 0, 0]}
 _lock = threading.Lock()
+# "gc" → [collections of generation 0, 1, 2, then the seconds each generation's took]
+_gc_started = [0.0]
+
+
+def _time_collections(phase: str, info: dict[str, int]) -> None:
+    # The collector runs with the GIL held, in whichever thread allocated: a pause for them all.
+    if phase == "start":
+        _gc_started[0] = time.perf_counter()
+        return
+    generation = info["generation"]
+    _totals["gc"][generation] += 1
+    _totals["gc"][3 + generation] += time.perf_counter() - _gc_started[0]
+
+
+gc.callbacks.append(_time_collections)
 
 
 def update_kind(update: dict[str, Any]) -> str:

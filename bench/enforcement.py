@@ -587,7 +587,7 @@ def report(window: Window) -> None:
           f"({sum(refused.values())} not ok{': ' if refused else ''}"
           f"{', '.join(f'{k} x{v}' for k, v in refused.most_common())}), "
           f"calls per update {len(window.calls) / max(1, window.updates):.2f}")  # fmt: skip
-    jobs = {kind: v for kind, v in window.probe.items() if kind != "process" and v[0]}
+    jobs = {kind: v for kind, v in window.probe.items() if kind not in ("process", "gc") and v[0]}
     print("high worker, per job:  kind            jobs  DB queries  Redis round trips  wall ms"
           "  CPU ms")  # fmt: skip
     for kind, (count, queries, round_trips, seconds, cpu_s) in sorted(jobs.items()):
@@ -599,6 +599,11 @@ def report(window: Window) -> None:
     print(f"Redis round trips per update: {in_jobs / max(1, total_jobs):.2f} in the job, "
           f"{(process - in_jobs) / max(1, total_jobs):.2f} Celery's own (fetch, ack, events) "
           "in the high worker, 1 at the webhook")  # fmt: skip
+    runs, seconds = window.probe.get("gc", [0] * 6)[:3], window.probe.get("gc", [0] * 6)[3:]
+    print("garbage collector in the high worker, runs (ms each) by generation: "
+          + ", ".join(f"{g}: {n:.0f} ({1000 * t / max(1, n):.2f})"
+                      for g, (n, t) in enumerate(zip(runs, seconds, strict=True)))
+          + f"; {1000 * sum(seconds) / max(1, total_jobs):.2f} ms per job")  # fmt: skip
     cpu = window.cpu
     parts = ("web", "worker_high", "worker_low", "sandbox", "redis", "postgres", "bench")
     ours = sum(cpu[name] for name in parts)
