@@ -5,6 +5,8 @@ Loaded by `gmbot/celery.py` with `config_from_object("celeryconfig")`.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from celery.schedules import crontab
 from kombu import Queue
 
@@ -19,6 +21,9 @@ QUEUE_NAMES = (HIGH, NORMAL, LOW)
 broker_url = env("CELERY_BROKER_URL") or env("REDIS_URL", "redis://127.0.0.1:6379/0")
 result_backend = env("CELERY_RESULT_BACKEND") or env("REDIS_URL", "redis://127.0.0.1:6379/0")
 broker_connection_retry_on_startup = True
+# kombu's Redis transport keeping one client per channel (gmbot/broker.py); others keep theirs.
+if urlsplit(broker_url).scheme in ("redis", "rediss"):
+    broker_transport = "gmbot.broker:Transport"
 
 imports = tuple(f"tasks.{name}" for name in QUEUE_NAMES)
 task_queues = tuple(Queue(name, routing_key=name) for name in QUEUE_NAMES)
