@@ -41,6 +41,14 @@ def on_starting(server: Any) -> None:
     startup.warn_about_static_files()
 
 
+def post_worker_init(worker: Any) -> None:
+    """The worker has loaded the application: the collector leaves that out of its walks
+    (gmbot/heap.py)."""
+    from gmbot import heap
+
+    heap.freeze_what_is_loaded()
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """A worker is gone (recycled, crashed, killed): its live gauges go with it."""
     metrics_files.child_exited(worker.pid)

@@ -5,7 +5,7 @@
 Each run is a fresh Python that loads what a worker loads (Django, the Celery app, every task
 module and the features' handlers), notes the time as its last statement, and exits; this script
 takes the time the process ends. "without" unregisters the quick exit first. Prints the median
-of the runs for each. The quick exit is gmbot/quickexit.py.
+of the runs for each. The quick exit is gmbot/heap.py.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ import atexit, os, sys, time
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gmbot.settings")
 import django
 import gmbot
-from gmbot import quickexit
+from gmbot import heap
 django.setup()
 gmbot.celery_app.loader.import_default_modules()
 import tasks.high, tasks.normal, tasks.low  # noqa: E401
 if sys.argv[1] == "without":
-    atexit.unregister(quickexit._leave_the_heap_out_of_the_final_collections)
+    atexit.unregister(heap._leave_the_heap_out_of_the_final_collections)
 open(sys.argv[2], "w").write(repr(time.time()))
 """
 

@@ -1,4 +1,4 @@
-from gmbot import quickexit  # noqa: F401 - registered first, so it runs last (gmbot/quickexit.py)
+from gmbot import heap  # noqa: F401 - its exit handler registered first, so it runs last
 from gmbot.celery import app as celery_app
 
 __all__ = ("celery_app",)

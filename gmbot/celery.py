@@ -12,6 +12,7 @@ from celery.signals import (
     task_prerun,
     worker_process_init,
     worker_process_shutdown,
+    worker_ready,
     worker_shutdown,
 )
 from django_structlog.celery.steps import DjangoStructLogInitStep
@@ -61,6 +62,16 @@ def _refuse_to_start_without_services(**_: object) -> None:
         from gmbot.startup import check_services
 
         check_services()
+
+
+@worker_ready.connect
+@worker_process_init.connect
+def _freeze_what_is_loaded(**_: object) -> None:
+    """The worker (and each prefork child) has loaded all it runs: the collector leaves that out
+    of its walks from now on (gmbot/heap.py)."""
+    from gmbot import heap
+
+    heap.freeze_what_is_loaded()
 
 
 @worker_process_init.connect
