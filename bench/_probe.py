@@ -26,6 +26,7 @@ from celery.signals import task_postrun, task_prerun, worker_init, worker_proces
 from django.db.backends import utils
 from redis import connection as redis_connection
 
+from apps.ingress import ordering
 from gmbot.celery import app
 
 __all__ = ["app"]
@@ -46,7 +47,11 @@ class _Job(threading.local):
 _job = _Job()
 # kind → [jobs, queries, Redis round trips, seconds, CPU seconds];
 # "process" → [0, 0, every round trip, 0, 0]
-_totals: dict[str, list[float]] = {"process": [0, 0, 0, 0, 0], "gc": [0, 0, 0, 0, 0, 0]}
+_totals: dict[str, list[float]] = {
+    "process": [0, 0, 0, 0, 0], "gc": [0, 0, 0, 0, 0, 0], "turn": [0, 0, 0],
+}  # fmt: skip
+# "turn" → [jobs that found an earlier update of their chat still running, seconds they waited
+# for it, jobs in all]
 _lock = threading.Lock()
 # "gc" → [collections of generation 0, 1, 2, then the seconds each generation's took]
 _gc_started = [0.0]
@@ -93,6 +98,22 @@ def _count_round_trip(original: Any) -> Any:
     return counted
 
 
+def _time_turns(original: Any) -> Any:
+    def timed(self: Any, place: int | None) -> None:
+        _totals["turn"][2] += 1
+        if not place:
+            return original(self, place)
+        started = time.perf_counter()
+        try:
+            return original(self, place)
+        finally:
+            _totals["turn"][0] += 1
+            _totals["turn"][1] += time.perf_counter() - started
+
+    return timed
+
+
+ordering.Turn.wait = _time_turns(ordering.Turn.wait)  # type: ignore[method-assign]
 utils.CursorWrapper.execute = _count_query(utils.CursorWrapper.execute)  # type: ignore[method-assign]
 utils.CursorWrapper.executemany = _count_query(utils.CursorWrapper.executemany)  # type: ignore[method-assign]
 redis_connection.AbstractConnection.send_packed_command = _count_round_trip(  # type: ignore[method-assign]

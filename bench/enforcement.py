@@ -587,7 +587,8 @@ def report(window: Window) -> None:
           f"({sum(refused.values())} not ok{': ' if refused else ''}"
           f"{', '.join(f'{k} x{v}' for k, v in refused.most_common())}), "
           f"calls per update {len(window.calls) / max(1, window.updates):.2f}")  # fmt: skip
-    jobs = {kind: v for kind, v in window.probe.items() if kind not in ("process", "gc") and v[0]}
+    counters = ("process", "gc", "turn")
+    jobs = {kind: v for kind, v in window.probe.items() if kind not in counters and v[0]}
     print("high worker, per job:  kind            jobs  DB queries  Redis round trips  wall ms"
           "  CPU ms")  # fmt: skip
     for kind, (count, queries, round_trips, seconds, cpu_s) in sorted(jobs.items()):
@@ -604,6 +605,9 @@ def report(window: Window) -> None:
           + ", ".join(f"{g}: {n:.0f} ({1000 * t / max(1, n):.2f})"
                       for g, (n, t) in enumerate(zip(runs, seconds, strict=True)))
           + f"; {1000 * sum(seconds) / max(1, total_jobs):.2f} ms per job")  # fmt: skip
+    waits, waited, turns = window.probe.get("turn", [0, 0, 0])
+    print(f"per-chat order: {waits:.0f} of {turns:.0f} jobs waited for an earlier update of their "
+          f"chat, {1000 * waited / max(1, waits):.1f} ms each")  # fmt: skip
     cpu = window.cpu
     parts = ("web", "worker_high", "worker_low", "sandbox", "redis", "postgres", "bench")
     ours = sum(cpu[name] for name in parts)
