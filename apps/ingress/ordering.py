@@ -8,6 +8,12 @@ claim-and-push script also appends the update id to its chat's line, `gmbot:line
 in the same round trip (SPEC W4), and a job acts only once its update is at the head of its line
 (`Turn.wait`); it leaves the line when it ends, done or failed (`Turn.leave`).
 
+A job behind another does not poll: it blocks on a wake-up key of its own
+(`gmbot:line:<bot>:<chat>:<update_id>`), and the job that leaves the head of the line pushes a
+wake-up to the new head's key in the same script, so the next update of a chat starts a round
+trip after the one before it ends (polling with backing-off sleeps made such a job wait 14 ms
+on average at 1,000 updates/min, `bench/enforcement.py`'s "per-chat order" line).
+
 Nothing holds a chat for long:
 - A head that has not moved for WAIT_SECONDS is passed (removed from the line) by the job behind
   it: its worker died, or its job waits for a redelivery. When that job runs again it finds
@@ -17,7 +23,8 @@ Nothing holds a chat for long:
 - An update in no line (no chat, e.g. an inline button's callback; queued while Redis was down,
   or through another broker than the dedup Redis, whose claim and publish are two steps and
   put nothing in a line) runs at once. Without Redis a job runs at once too.
-A line's key expires with the update's dedup key, so a line left behind by a lost job goes away.
+A line's key expires with the update's dedup key, so a line left behind by a lost job goes away;
+a wake-up nobody took expires after WAKE_TTL_SECONDS.
 """
 
 from __future__ import annotations
@@ -33,9 +40,28 @@ from gmbot.redis import get_redis
 logger = logging.getLogger(__name__)
 
 WAIT_SECONDS = 10.0
-# How often a waiting job looks at its line: soon at first (the head is usually a job of a few
-# milliseconds), then less often so a long wait costs Redis little.
-FIRST_POLL, LAST_POLL = 0.002, 0.02
+# How long a waiting job blocks for its wake-up before it looks at its line (is the head stuck?):
+# well under the Redis client's socket timeout (gmbot/redis.py), which a blocking call must not
+# reach.
+WAKE_POLL_SECONDS = 0.5
+WAKE_TTL_SECONDS = 600
+
+# Leave the line; when the leaver was its head, wake the new head. KEYS: the line, the leaver's
+# own wake-up key. ARGV: the leaver's update id, the line's wake-up key prefix, WAKE_TTL_SECONDS.
+# (The new head's key is built in the script: one Redis, not a cluster, holds the lines.)
+_LEAVE = """
+local was_head = redis.call('LINDEX', KEYS[1], 0) == ARGV[1]
+redis.call('LREM', KEYS[1], 1, ARGV[1])
+redis.call('DEL', KEYS[2])
+if was_head then
+    local head = redis.call('LINDEX', KEYS[1], 0)
+    if head then
+        redis.call('RPUSH', ARGV[2] .. head, '1')
+        redis.call('EXPIRE', ARGV[2] .. head, ARGV[3])
+    end
+end
+return 1
+"""
 
 
 def line_key(bot_id: int, chat_id: int) -> str:
@@ -66,6 +92,7 @@ class Turn:
     def __init__(self, key: str, update_id: int) -> None:
         self.key = key
         self.member = str(update_id)
+        self.wake_key = _wake_key(key, self.member)
 
     @classmethod
     def of(cls, bot_id: int, update: dict[str, Any]) -> Turn | None:
@@ -81,12 +108,13 @@ class Turn:
         docstring for why this never waits for long). `place`: the answer to `ask_place`."""
         if not place:
             return  # at the head (0) or in no line (None)
-        delay, head, head_since = FIRST_POLL, None, time.monotonic()
+        head, head_since = None, time.monotonic()
         client = get_redis()
+        poll = min(WAKE_POLL_SECONDS, WAIT_SECONDS / 2)
         try:
             while True:
-                time.sleep(delay)
-                delay = min(2 * delay, LAST_POLL)
+                if client.blpop([self.wake_key], timeout=poll) is not None:
+                    return  # the update before this one left the head: this one is the head
                 pipe = client.pipeline(transaction=False)
                 pipe.lpos(self.key, self.member)
                 pipe.lindex(self.key, 0)
@@ -97,8 +125,10 @@ class Turn:
                 if first != head:
                     head, head_since = first, now
                 elif head is not None and now - head_since > WAIT_SECONDS:
-                    # Only that id is removed: if it moved on meanwhile, nothing is.
-                    client.lrem(self.key, 1, head)
+                    # Only that id is removed (if it moved on meanwhile, nothing is), and the
+                    # update after it is woken.
+                    _leave_pipe(pipe, self.key, head.decode())
+                    pipe.execute()
                     logger.warning(
                         "ordering: update %s held %s for %.0fs; passed it",
                         int(head), self.key, WAIT_SECONDS,
@@ -107,5 +137,16 @@ class Turn:
             logger.warning("ordering: Redis unavailable, update %s runs unordered", self.member)
 
     def leave(self, pipe: redis.client.Pipeline) -> None:
-        """Queue leaving the line on `pipe` (run with the job's last round trip)."""
-        pipe.lrem(self.key, 1, self.member)
+        """Queue leaving the line, and waking the update after this one, on `pipe` (run with the
+        job's last round trip)."""
+        _leave_pipe(pipe, self.key, self.member)
+
+
+def _wake_key(line: str, member: str) -> str:
+    return f"{line}:{member}"
+
+
+def _leave_pipe(pipe: redis.client.Pipeline, line: str, member: str) -> None:
+    # EVAL, not a registered script: a pipeline holding one asks Redis whether it is loaded
+    # first, a round trip more per job. Redis caches the compiled script by its text either way.
+    pipe.eval(_LEAVE, 2, line, _wake_key(line, member), member, f"{line}:", WAKE_TTL_SECONDS)

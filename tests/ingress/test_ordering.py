@@ -1,0 +1,77 @@
+"""A chat's line (apps/ingress/ordering.py): the update that leaves its head wakes the next one,
+which blocks on its own wake-up key rather than polling the line."""
+
+from __future__ import annotations
+
+import threading
+
+from apps.ingress import ordering
+from apps.ingress.ordering import Turn
+from gmbot.redis import get_redis
+
+LINE = ordering.line_key(1, -100500)
+
+
+def leave(update_id: int) -> None:
+    pipe = get_redis().pipeline(transaction=False)
+    Turn(LINE, update_id).leave(pipe)
+    pipe.execute()
+
+
+def place_of(update_id: int) -> int | None:
+    pipe = get_redis().pipeline(transaction=False)
+    Turn(LINE, update_id).ask_place(pipe)
+    return pipe.execute()[0]
+
+
+def test_the_head_leaving_wakes_the_next_and_no_other(redis_client):
+    redis_client.rpush(LINE, "11", "12", "13")
+
+    leave(13)  # not the head: the head is the same, nobody is woken
+    assert redis_client.keys(f"{LINE}:*") == []
+
+    leave(11)  # the head: the next one is woken
+    assert redis_client.lrange(LINE, 0, -1) == [b"12"]
+    assert redis_client.lrange(f"{LINE}:12", 0, -1) == [b"1"]
+    assert 0 < redis_client.ttl(f"{LINE}:12") <= ordering.WAKE_TTL_SECONDS
+
+    leave(12)  # the last one: its own wake-up goes with it, and the line is gone
+    assert redis_client.keys(f"{LINE}*") == []
+
+
+def test_an_update_behind_another_runs_when_it_leaves(redis_client, monkeypatch):
+    # given an update second in its chat's line, waiting, with no check of the line for long
+    monkeypatch.setattr(ordering, "WAKE_POLL_SECONDS", 0.9)
+    monkeypatch.setattr(ordering, "WAIT_SECONDS", 60.0)
+    redis_client.rpush(LINE, "21", "22")
+    place = place_of(22)
+    checks: list[int] = []  # the waiting thread's looks at the line
+    client = get_redis()
+    original = client.pipeline
+
+    def counted_pipeline(*args, **kwargs):
+        if threading.current_thread() is thread:
+            checks.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(client, "pipeline", counted_pipeline)
+    done = threading.Event()
+
+    def wait() -> None:
+        try:
+            Turn(LINE, 22).wait(place)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    try:
+        assert not done.wait(0.3)  # it waits while the head runs
+        # when the head leaves
+        leave(21)
+        # then the second one goes on, woken, without having looked at the line again
+        assert done.wait(5)
+        assert checks == []
+        assert redis_client.lrange(LINE, 0, -1) == [b"22"]
+    finally:
+        thread.join(5)
