@@ -600,11 +600,12 @@ def report(window: Window) -> None:
     print(f"Redis round trips per update: {in_jobs / max(1, total_jobs):.2f} in the job, "
           f"{(process - in_jobs) / max(1, total_jobs):.2f} Celery's own (fetch, ack, events) "
           "in the high worker, 1 at the webhook")  # fmt: skip
-    runs, seconds = window.probe.get("gc", [0] * 6)[:3], window.probe.get("gc", [0] * 6)[3:]
+    collector = window.probe.get("gc", [0.0] * 6)
+    gc_runs, gc_seconds = collector[:3], collector[3:]
     print("garbage collector in the high worker, runs (ms each) by generation: "
           + ", ".join(f"{g}: {n:.0f} ({1000 * t / max(1, n):.2f})"
-                      for g, (n, t) in enumerate(zip(runs, seconds, strict=True)))
-          + f"; {1000 * sum(seconds) / max(1, total_jobs):.2f} ms per job")  # fmt: skip
+                      for g, (n, t) in enumerate(zip(gc_runs, gc_seconds, strict=True)))
+          + f"; {1000 * sum(gc_seconds) / max(1, total_jobs):.2f} ms per job")  # fmt: skip
     waits, waited, turns = window.probe.get("turn", [0, 0, 0])
     print(f"per-chat order: {waits:.0f} of {turns:.0f} jobs waited for an earlier update of their "
           f"chat, {1000 * waited / max(1, waits):.1f} ms each")  # fmt: skip

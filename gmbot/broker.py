@@ -23,12 +23,12 @@ class Channel(kombu_redis.Channel):
 
     def _create_client(self, asynchronous: bool = False) -> Any:
         if asynchronous:  # the consumer's BRPOP client: kombu keeps that one itself
-            return super()._create_client(asynchronous=True)
+            return super()._create_client(asynchronous=True)  # type: ignore[misc]
         client = self._kept_client
         # A channel whose connection was lost makes a new pool: a client of the old one is not
         # kept.
         if client is None or client.connection_pool is not self.pool:
-            client = self._kept_client = super()._create_client()
+            client = self._kept_client = super()._create_client()  # type: ignore[misc]
         return client
 
 
