@@ -7,6 +7,7 @@ import time
 
 import pytest
 import structlog
+from django.db import connection
 
 from gmbot import fanout
 
@@ -18,6 +19,25 @@ def test_the_pieces_run_at_once_and_their_results_keep_the_items_order() -> None
 
     assert results == [1, 4, 9, 16]
     assert time.monotonic() - started < 0.6  # one after another: 0.8 s
+
+
+def test_both_runs_two_different_pieces_at_once_and_the_first_may_fan_out_again() -> None:
+    # Each piece waits for the others to have started: run one after another, they time out.
+    second_started, inner_started = threading.Event(), threading.Event()
+
+    def inner(n: int) -> tuple[int, bool]:
+        inner_started.set()
+        return n, second_started.wait(5)
+
+    def first() -> list[tuple[int, bool]]:
+        # the caller runs `first` itself, so its own fan-out uses the pool
+        return fanout.each(inner, [1, 2])
+
+    def second() -> bool:
+        second_started.set()
+        return inner_started.wait(5)
+
+    assert fanout.both(first, second) == ([(1, True), (2, True)], True)
 
 
 def test_the_first_error_is_raised_once_every_piece_has_run() -> None:
@@ -68,3 +88,17 @@ def test_a_piece_sees_the_callers_log_context() -> None:
         structlog.contextvars.unbind_contextvars("update_id")
 
     assert seen == [77, 77, 77]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_piece_that_queries_leaves_its_pool_thread_without_a_database_connection() -> None:
+    def query(_: int) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return int(cursor.fetchone()[0])
+
+    assert fanout.each(query, [1, 2, 3, 4]) == [1, 1, 1, 1]
+
+    # the pool's threads hold no connection afterwards (the first item ran in the caller's)
+    holding = fanout.each(lambda _: connection.connection is not None, list(range(8)))
+    assert holding[1:] == [False] * 7

@@ -25,7 +25,7 @@ import urllib3
 from requests.utils import get_environ_proxies
 
 # Connections kept open per host: enough for every thread of a `high` worker process (16 job
-# threads and 8 fan-out threads by default); more are opened when needed and closed after use.
+# threads and 32 fan-out threads by default); more are opened when needed and closed after use.
 POOL_SIZE = 64
 
 

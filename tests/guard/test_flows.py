@@ -10,8 +10,10 @@ import pytest
 from django.test import override_settings
 
 from apps.guard import keyboards, texts
+from apps.telegram.errors import BadRequest
 from gmbot import redis as gmbot_redis
 from tests.conftest import free_port
+from tests.guard.conftest import Guarded
 
 pytestmark = pytest.mark.django_db
 
@@ -169,6 +171,50 @@ def test_verify_before_joining_alerts_then_after_joining_unmutes_and_deletes_the
     assert protected.say(nick, "thanks!")  # the sandbox refuses a muted member's message
 
 
+# Outside a test's transaction: a job inside one asks one thing at a time (gmbot/fanout.py).
+@pytest.mark.django_db(transaction=True)
+def test_a_press_asks_for_the_groups_permissions_while_the_channel_is_checked(protected):
+    # given a muted, warned non-subscriber who has since joined the channel
+    nick = protected.user("Nick", subscribed=False)
+    protected.say(nick, "hi")
+    warning_id = protected.warnings()[0]["response"]["result"]["message_id"]
+    protected.sandbox.set_member(protected.channel, nick, "member")
+    protected.skip_pending()
+    # and Telegram slow to answer the channel check
+    protected.sandbox.fault("getChatMember", delay_ms=600, times=1, chat_id=protected.channel)
+    since = protected.sandbox.calls()[-1]["seq"]
+
+    # when they press the button
+    protected.sandbox.press(nick, protected.group, warning_id)
+    protected.deliver()
+
+    # then the group's permissions (getChat) were answered while the check still waited (the
+    # log records a call when it is answered), and the unmute followed both
+    calls = protected.sandbox.calls(bot=protected.bot.username, since=since)
+    order = [c["method"] for c in calls if c["method"] in ("getChat", "getChatMember",
+                                                          "restrictChatMember")]  # fmt: skip
+    assert order == ["getChat", "getChatMember", "restrictChatMember"]
+    assert protected.status(nick) == "member"
+
+
+def test_a_press_that_finds_the_channel_missing_still_gets_its_alert_when_getchat_fails(
+    protected,
+):
+    # given a muted, warned non-subscriber, and the group's getChat failing
+    nick = protected.user("Nick", subscribed=False)
+    protected.say(nick, "hi")
+    warning_id = protected.warnings()[0]["response"]["result"]["message_id"]
+    protected.sandbox.fault("getChat", error_code=400, description="Bad Request: chat not found")
+
+    # when they press before joining
+    protected.sandbox.press(nick, protected.group, warning_id)
+    protected.deliver()
+
+    # then the alert names the channel all the same, and they stay muted
+    assert answers(protected)[-1]["text"] == texts.VERIFY_MISSING.format(channels="@news")
+    assert protected.status(nick) == "restricted"
+
+
 def test_leaving_the_channel_mutes_and_warns_in_every_group_it_protects(protected):
     # given a second group protected by the same channel, and a subscriber in both groups
     second = protected.add_group("Fans 2")
@@ -191,6 +237,55 @@ def test_leaving_the_channel_mutes_and_warns_in_every_group_it_protects(protecte
     [warning_2] = protected.warnings(second)
     expected = texts.LEFT_CHANNEL_WARNING.format(name="Sue", channels="@news")
     assert warning["params"]["text"] == warning_2["params"]["text"] == expected
+
+
+def _in_two_groups(protected: Guarded) -> tuple[int, int]:
+    """A second group protected by the channel, and a subscriber who wrote in both."""
+    second = protected.add_group("Fans 2")
+    protected.say(protected.owner, "/protect @news", chat=second)
+    sue = protected.user("Sue", subscribed=True)
+    protected.sandbox.set_member(second, sue, "member")
+    protected.skip_pending()
+    protected.say(sue, "hi")
+    protected.say(sue, "hi there", chat=second)
+    return second, sue
+
+
+# Outside a test's transaction: a job inside one asks one thing at a time (gmbot/fanout.py).
+@pytest.mark.django_db(transaction=True)
+def test_a_leave_asks_every_linked_group_at_once(protected):
+    # given a subscriber in two protected groups, and Telegram slow to answer about the first
+    second, sue = _in_two_groups(protected)
+    protected.sandbox.fault("getChatMember", delay_ms=600, times=1, chat_id=protected.group)
+    since = protected.sandbox.calls()[-1]["seq"]
+
+    # when she leaves the channel
+    protected.sandbox.leave(sue, protected.channel)
+    protected.deliver()
+
+    # then the second group was answered while the first still waited (the log records a call
+    # when it is answered), and she is muted in both
+    asked = [int(c["params"]["chat_id"]) for c in protected.sandbox.calls(since=since)
+             if c["method"] == "getChatMember"]  # fmt: skip
+    assert asked == [second, protected.group]
+    assert protected.status(sue) == protected.status(sue, second) == "restricted"
+
+
+def test_a_group_that_fails_during_a_leave_keeps_no_other_group_from_its_mute(protected):
+    # given a subscriber in two protected groups, and the first group's check failing
+    second, sue = _in_two_groups(protected)
+    protected.sandbox.fault(
+        "getChatMember", error_code=400, description="Bad Request: odd", chat_id=protected.group
+    )
+
+    # when she leaves the channel: the job fails, to be retried
+    protected.sandbox.leave(sue, protected.channel)
+    with pytest.raises(BadRequest):
+        protected.deliver()
+
+    # but not before she was muted and warned in the second group
+    assert protected.status(sue, second) == "restricted"
+    assert protected.warnings(second)
 
 
 def test_with_redis_down_a_non_subscriber_is_still_checked_muted_and_warned(protected, caplog):

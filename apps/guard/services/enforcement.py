@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
-from telebot.types import ChatMemberUpdated, ChatPermissions, Message
+from telebot.types import ChatMember, ChatMemberUpdated, ChatPermissions, Message
 from telebot.types import User as TgUser
 
 from apps.bots.context import BotContext
@@ -295,8 +295,9 @@ def do_member_changed(bot: BotContext, update: ChatMemberUpdated) -> None:
 def do_enforce_channel_leave(bot: BotContext, channel_id: int, user: TgUser) -> None:
     """The user left an enforced channel: mute and warn them in every protected group linked to
     it where they are a member who can still write. Every linked group is asked (a getChatMember
-    each, since a member who never wrote has no row), all at once; groups where we have seen
-    them are started first. Locks nothing."""
+    each, since a member who never wrote has no row), all at once; then, group by group (the
+    ones where we have seen them first), those where they can still write are enforced. Locks
+    nothing."""
     protections = (
         GroupProtection.objects.filter(
             group__bot_id=bot.id,
@@ -312,18 +313,40 @@ def do_enforce_channel_leave(bot: BotContext, channel_id: int, user: TgUser) -> 
         .distinct()
     )
     groups = [state.group.chat_id for state in protections]
-    # Each group is a getChatMember first: asked at once, the last group's mute does not wait
-    # behind the others' answers (gmbot/fanout.py).
-    fanout.each(lambda chat_id: _enforce_leave_in(bot, channel_id, user, chat_id), groups)
+    # The questions are Bot API calls only, asked at once (gmbot/fanout.py): the last group's
+    # mute does not wait behind the other groups' answers. What an answer leads to (a pause for
+    # a lost right, the mute and its records) is done here, in the job's own thread.
+    members = fanout.each(lambda chat_id: _member_or_error(bot, chat_id, user.id), groups)
+    error: Exception | None = None
+    for chat_id, member in zip(groups, members, strict=True):
+        try:
+            _enforce_leave_in(bot, channel_id, user, chat_id, member)
+        except Exception as exc:  # every group gets its turn; then the job fails (and retries)
+            if error is not None:
+                logger.warning("guard: another group failed too: %s", chat_id, exc_info=exc)
+            error = error or exc
+    if error is not None:
+        raise error
 
 
-def _enforce_leave_in(bot: BotContext, channel_id: int, user: TgUser, chat_id: int) -> None:
-    """A channel leave in one linked group: mute and warn the user if they can still write."""
+def _member_or_error(bot: BotContext, chat_id: int, user_id: int) -> ChatMember | Exception:
+    try:
+        return bot.telebot.get_chat_member(chat_id, user_id)
+    except Exception as exc:  # raised where the group's errors are handled (enforcing)
+        return exc
+
+
+def _enforce_leave_in(
+    bot: BotContext, channel_id: int, user: TgUser, chat_id: int, member: ChatMember | Exception
+) -> None:
+    """A channel leave in one linked group: mute and warn the user if they can still write.
+    `member`: getChatMember's answer about them in the group, or what asking raised."""
     protection = protection_for(bot, chat_id)
     if protection is None:
         return
     with enforcing(bot, protection):
-        member = bot.telebot.get_chat_member(chat_id, user.id)
+        if isinstance(member, Exception):
+            raise member
         if not in_chat(member) or not getattr(member, "can_send_messages", True):
             return  # not in the group, an admin, or muted already
         missing = check_missing_channels(bot, protection.channels, user.id)
