@@ -107,8 +107,13 @@ def _time_turns(original: Any) -> Any:
         try:
             return original(self, place)
         finally:
+            waited = time.perf_counter() - started
             _totals["turn"][0] += 1
-            _totals["turn"][1] += time.perf_counter() - started
+            _totals["turn"][1] += waited
+            # and by the waiting job's kind: "turn:message", "turn:chat_member", ...
+            by_kind = _totals.setdefault(f"turn:{_job.kind}", [0, 0])
+            by_kind[0] += 1
+            by_kind[1] += waited
 
     return timed
 

@@ -601,7 +601,11 @@ def report(window: Window) -> None:
           f"{', '.join(f'{k} x{v}' for k, v in refused.most_common())}), "
           f"calls per update {len(window.calls) / max(1, window.updates):.2f}")  # fmt: skip
     counters = ("process", "gc", "turn")
-    jobs = {kind: v for kind, v in window.probe.items() if kind not in counters and v[0]}
+    jobs = {
+        kind: v
+        for kind, v in window.probe.items()
+        if kind not in counters and not kind.startswith("turn:") and v[0]
+    }
     print("high worker, per job:  kind            jobs  DB queries  Redis round trips  wall ms"
           "  CPU ms")  # fmt: skip
     for kind, (count, queries, round_trips, seconds, cpu_s) in sorted(jobs.items()):
@@ -621,7 +625,10 @@ def report(window: Window) -> None:
           + f"; {1000 * sum(gc_seconds) / max(1, total_jobs):.2f} ms per job")  # fmt: skip
     waits, waited, turns = window.probe.get("turn", [0, 0, 0])
     print(f"per-chat order: {waits:.0f} of {turns:.0f} jobs waited for an earlier update of their "
-          f"chat, {1000 * waited / max(1, waits):.1f} ms each")  # fmt: skip
+          f"chat, {1000 * waited / max(1, waits):.1f} ms each; by kind: "
+          + ", ".join(f"{kind[5:]} {v[0]:.0f} ({1000 * v[1] / max(1, v[0]):.0f} ms)"
+                      for kind, v in sorted(window.probe.items())
+                      if kind.startswith("turn:") and v[0]))  # fmt: skip
     cpu = window.cpu
     parts = ("web", "worker_high", "worker_low", "sandbox", "redis", "postgres", "bench")
     ours = sum(cpu[name] for name in parts)
