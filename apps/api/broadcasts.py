@@ -26,9 +26,17 @@ from apps.live.services import do_upsert_live
 
 # What the schema promises is what validation takes: patterns say it, so a request the schema
 # calls valid is never refused (the fuzz run holds the API to that).
-LINK = RegexValidator(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s\x00]*)?$", "An http(s) URL.")
-SOME_TEXT = RegexValidator(r"^[^\x00]*[^\s\x00][^\x00]*$", "Some text, without NUL characters.")
-ONE_WORD = RegexValidator(r"^[^\s\x00]+$", "No spaces or NUL characters.")
+# No `\s` in them: Python's counts \x1c-\x1f and \x85 as spaces and the schema's JavaScript
+# dialect does not (and the other way round for \ufeff), so each pattern names, code point by
+# code point, what either dialect calls a space.
+SPACE = r"\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+LINK = RegexValidator(
+    rf"^https?://[A-Za-z0-9.-]+(:[0-9]{{1,5}})?(/[^{SPACE}\x00]*)?$", "An http(s) URL."
+)
+SOME_TEXT = RegexValidator(
+    rf"^[^\x00]*[^{SPACE}\x00][^\x00]*$", "Some text, without NUL characters."
+)
+ONE_WORD = RegexValidator(rf"^[^{SPACE}\x00]+$", "No spaces or NUL characters.")
 MAX_GROUPS = 10_000
 
 
