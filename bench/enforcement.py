@@ -523,7 +523,7 @@ class Window:
     probe: dict[str, list[float]]
 
     def p(self, q: int, part: int = 0) -> float:
-        return percentile([latency[part] for latency in self.found], q)
+        return percentile([float(latency[part]) for latency in self.found], q)
 
 
 def measure(
@@ -579,7 +579,7 @@ def report(window: Window) -> None:
         ("  of which POST → answered (queued)", 1),
         ("action → restrict/delete (+ sandbox delivery)", 2),
     ):
-        values = [latency[part] for latency in window.found]
+        values = [float(latency[part]) for latency in window.found]
         print(f"latency {label} (ms): p50 {percentile(values, 50):.1f}  "
               f"p95 {percentile(values, 95):.1f}  p99 {percentile(values, 99):.1f}  "
               f"max {max(values, default=0):.1f}")  # fmt: skip
