@@ -217,13 +217,7 @@ def test_a_press_that_finds_the_channel_missing_still_gets_its_alert_when_getcha
 
 def test_leaving_the_channel_mutes_and_warns_in_every_group_it_protects(protected):
     # given a second group protected by the same channel, and a subscriber in both groups
-    second = protected.add_group("Fans 2")
-    protected.say(protected.owner, "/protect @news", chat=second)
-    sue = protected.user("Sue", subscribed=True)
-    protected.sandbox.set_member(second, sue, "member")
-    protected.skip_pending()
-    protected.say(sue, "hi")
-    protected.say(sue, "hi there", chat=second)
+    second, sue = _in_two_groups(protected)
     assert protected.calls("restrictChatMember") == []
 
     # when she leaves the channel
