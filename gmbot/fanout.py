@@ -98,6 +98,15 @@ def _call(work: Callable[[], R]) -> R:
     return work()
 
 
+def outcome(work: Callable[[], R]) -> R | Exception:
+    """`work()`'s result, or the exception it raised: for a piece whose error the caller handles
+    where it handles its others (a group's lost rights, say), after every piece has run."""
+    try:
+        return work()
+    except Exception as exc:
+        return exc
+
+
 def _piece(work: Callable[[T], R], item: T) -> R:
     _inside.piece = True
     try:

@@ -316,7 +316,10 @@ def do_enforce_channel_leave(bot: BotContext, channel_id: int, user: TgUser) -> 
     # The questions are Bot API calls only, asked at once (gmbot/fanout.py): the last group's
     # mute does not wait behind the other groups' answers. What an answer leads to (a pause for
     # a lost right, the mute and its records) is done here, in the job's own thread.
-    members = fanout.each(lambda chat_id: _member_or_error(bot, chat_id, user.id), groups)
+    members = fanout.each(
+        lambda chat_id: fanout.outcome(lambda: bot.telebot.get_chat_member(chat_id, user.id)),
+        groups,
+    )
     error: Exception | None = None
     for chat_id, member in zip(groups, members, strict=True):
         try:
@@ -327,13 +330,6 @@ def do_enforce_channel_leave(bot: BotContext, channel_id: int, user: TgUser) -> 
             error = error or exc
     if error is not None:
         raise error
-
-
-def _member_or_error(bot: BotContext, chat_id: int, user_id: int) -> ChatMember | Exception:
-    try:
-        return bot.telebot.get_chat_member(chat_id, user_id)
-    except Exception as exc:  # raised where the group's errors are handled (enforcing)
-        return exc
 
 
 def _enforce_leave_in(

@@ -47,7 +47,7 @@ def do_verify(bot: BotContext, query: CallbackQuery) -> None:
         # asked for them in vain; a failure to get them matters only to the unmute.
         missing, defaults = fanout.both(
             lambda: check_missing_channels(bot, protection.channels, presser, trust_negative=False),
-            lambda: _defaults_or_error(bot, chat_id),
+            lambda: fanout.outcome(lambda: default_permissions(bot, chat_id)),
         )
         if missing:
             answer_callback(
@@ -82,13 +82,6 @@ def unmute(
 def default_permissions(bot: BotContext, chat_id: int) -> ChatPermissions:
     """What the group lets its members do (getChat), to restore a muted member to."""
     return bot.telebot.get_chat(chat_id).permissions or ChatPermissions(can_send_messages=True)
-
-
-def _defaults_or_error(bot: BotContext, chat_id: int) -> ChatPermissions | Exception:
-    try:
-        return default_permissions(bot, chat_id)
-    except Exception as exc:
-        return exc
 
 
 def _delete_warnings(bot: BotContext, chat_id: int, user_id: int, pressed: int) -> None:
