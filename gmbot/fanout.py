@@ -1,4 +1,4 @@
-"""Run a job's independent pieces of waiting at once: `each(work, items)`.
+"""Run a job's independent pieces of waiting at once: `each(work, items)`, `stream`, `both`.
 
 A job that asks Telegram several things that do not depend on each other (the membership of a
 user in each of a group's channels; a channel leave's check in each linked group) would wait for
@@ -27,7 +27,7 @@ import contextvars
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar, cast
 
@@ -64,10 +64,7 @@ def each(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """`[work(item) for item in items]`, the items run at once (see the module docstring)."""
     if len(items) < 2 or _inside.piece or THREADS < 1 or connection.in_atomic_block:
         return [work(item) for item in items]
-    pool = _executor()
-    futures: list[Future[R]] = [
-        pool.submit(contextvars.copy_context().run, _piece, work, item) for item in items[1:]
-    ]
+    futures = _submit(work, items[1:])
     results: list[R] = []
     error: BaseException | None = None
     try:
@@ -85,6 +82,20 @@ def each(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
     if error is not None:
         raise error
     return results
+
+
+def stream(work: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+    """`work(item)` for each item, the items run at once as `each` runs them, yielded in their
+    order as each is in: the caller acts on the first item's result (it asked that one itself)
+    while the others are still being asked. An item that raised raises where it is yielded
+    (wrap the work in `outcome` to go on to the others); pieces still running run to their end."""
+    if len(items) < 2 or _inside.piece or THREADS < 1 or connection.in_atomic_block:
+        yield from (work(item) for item in items)
+        return
+    futures = _submit(work, items[1:])
+    yield work(items[0])
+    for future in futures:
+        yield future.result()
 
 
 def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
@@ -105,6 +116,11 @@ def outcome(work: Callable[[], R]) -> R | Exception:
         return work()
     except Exception as exc:
         return exc
+
+
+def _submit(work: Callable[[T], R], items: Sequence[T]) -> list[Future[R]]:
+    pool = _executor()
+    return [pool.submit(contextvars.copy_context().run, _piece, work, item) for item in items]
 
 
 def _piece(work: Callable[[T], R], item: T) -> R:

@@ -40,6 +40,28 @@ def test_both_runs_two_different_pieces_at_once_and_the_first_may_fan_out_again(
     assert fanout.both(first, second) == ([(1, True), (2, True)], True)
 
 
+def test_stream_yields_the_first_result_while_the_others_are_still_asked() -> None:
+    # The second piece has started before the first result is taken, and waits until it is:
+    # asked one after another, or all before the first is yielded, it fails.
+    second_started, first_taken = threading.Event(), threading.Event()
+
+    def work(n: int) -> int | Exception:
+        if n == 2:
+            second_started.set()
+            return 2 if first_taken.wait(5) else -1
+        if n == 3:
+            return fanout.outcome(lambda: 1 // 0)
+        return n
+
+    results = fanout.stream(work, [1, 2, 3])
+    assert next(results) == 1
+    assert second_started.wait(5)
+    first_taken.set()
+    assert next(results) == 2
+    assert isinstance(next(results), ZeroDivisionError)
+    assert list(results) == []
+
+
 def test_the_first_error_is_raised_once_every_piece_has_run() -> None:
     ran: list[int] = []
 

@@ -265,6 +265,63 @@ def test_a_leave_asks_every_linked_group_at_once(protected):
     assert protected.status(sue) == protected.status(sue, second) == "restricted"
 
 
+# Outside a test's transaction: a job inside one asks one thing at a time (gmbot/fanout.py).
+@pytest.mark.django_db(transaction=True)
+def test_a_leave_mutes_in_the_first_group_before_the_others_have_answered(protected):
+    # given a subscriber in two protected groups, and Telegram slow to answer about the second
+    second, sue = _in_two_groups(protected)
+    protected.sandbox.fault("getChatMember", delay_ms=600, times=1, chat_id=second)
+    since = protected.sandbox.calls()[-1]["seq"]
+
+    # when she leaves the channel
+    protected.sandbox.leave(sue, protected.channel)
+    protected.deliver()
+
+    # then the first group's mute was answered while the second's check still waited, and she
+    # is muted in both
+    done = [(c["method"], int(c["params"]["chat_id"])) for c in protected.sandbox.calls(since=since)
+            if c["method"] in ("getChatMember", "restrictChatMember")]  # fmt: skip
+    assert done.index(("restrictChatMember", protected.group)) < done.index(
+        ("getChatMember", second)
+    )
+    assert protected.status(sue) == protected.status(sue, second) == "restricted"
+
+
+# Outside a test's transaction: a job inside one asks one thing at a time (gmbot/fanout.py).
+@pytest.mark.django_db(transaction=True)
+def test_a_leave_mutes_while_the_groups_other_channel_is_asked(protected, sandbox):
+    # given a group requiring two channels, a member of both who wrote (so the bot knows her),
+    # and Telegram slow to answer about the second channel
+    deals = int(sandbox.create_chat("channel", title="Deals", username="deals",
+                                    owner_id=protected.owner)["id"])  # fmt: skip
+    sandbox.add_bot(protected.bot.username, deals, status="administrator")
+    protected.deliver()
+    protected.say(protected.owner, "/protect @news @deals")
+    sue = protected.user("Sue", subscribed=True)
+    sandbox.set_member(deals, sue, "member")
+    protected.skip_pending()
+    protected.say(sue, "hi")
+    gmbot_redis.get_redis().flushdb()  # the memberships are asked again, @deals slowly
+    sandbox.fault("getChatMember", delay_ms=600, times=1, chat_id=deals)
+    since = sandbox.calls()[-1]["seq"]
+
+    # when she leaves @news
+    sandbox.leave(sue, protected.channel)
+    protected.deliver()
+
+    # then the mute was answered while @deals still waited (the log records a call when it is
+    # answered), and the warning names only the channel she left
+    calls = sandbox.calls(bot=protected.bot.username, since=since)
+    order = [c["method"] + ("@deals" if c["chat_id"] == deals else "") for c in calls
+             if c["method"] in ("getChatMember", "restrictChatMember")]  # fmt: skip
+    assert order[-2:] == ["restrictChatMember", "getChatMember@deals"]
+    assert protected.status(sue) == "restricted"
+    [warning] = protected.warnings()
+    assert warning["params"]["text"] == texts.LEFT_CHANNEL_WARNING.format(
+        name="Sue", channels="@news"
+    )
+
+
 def test_a_group_that_fails_during_a_leave_keeps_no_other_group_from_its_mute(protected):
     # given a subscriber in two protected groups, and the first group's check failing
     second, sue = _in_two_groups(protected)

@@ -184,11 +184,13 @@ def do_restrict(
     *,
     template: str | None = None,
     seen: bool = True,
+    muted: bool = False,
 ) -> None:
     """Mute a member who lacks `missing`, record it, and warn them (with `template`, or the
-    group's warning). `seen`: the member was just seen (a batch check saw no one). Locks nothing;
-    the member's rows are upserted."""
-    mute(bot, protection.group.chat_id, user.id)
+    group's warning). `seen`: the member was just seen (a batch check saw no one). `muted`: the
+    caller muted them already. Locks nothing; the member's rows are upserted."""
+    if not muted:
+        mute(bot, protection.group.chat_id, user.id)
     record_member(protection.group, user.id, MemberState.Status.RESTRICTED, seen=seen)
     warn(bot, protection, user, missing, template)
 
@@ -313,10 +315,11 @@ def do_enforce_channel_leave(bot: BotContext, channel_id: int, user: TgUser) -> 
         .distinct()
     )
     groups = [state.group.chat_id for state in protections]
-    # The questions are Bot API calls only, asked at once (gmbot/fanout.py): the last group's
-    # mute does not wait behind the other groups' answers. What an answer leads to (a pause for
-    # a lost right, the mute and its records) is done here, in the job's own thread.
-    members = fanout.each(
+    # The questions are Bot API calls only, asked at once (gmbot/fanout.py), and each answer is
+    # acted on as it comes, in the groups' order: the first group's mute waits for its own
+    # answer, not for the slowest group's. What an answer leads to (a pause for a lost right,
+    # the mute and its records) is done here, in the job's own thread.
+    members = fanout.stream(
         lambda chat_id: fanout.outcome(lambda: bot.telebot.get_chat_member(chat_id, user.id)),
         groups,
     )
@@ -337,18 +340,33 @@ def _enforce_leave_in(
 ) -> None:
     """A channel leave in one linked group: mute and warn the user if they can still write.
     `member`: getChatMember's answer about them in the group, or what asking raised."""
+    if not isinstance(member, Exception) and (
+        not in_chat(member) or not getattr(member, "can_send_messages", True)
+    ):
+        return  # not in the group, an admin, or muted already
     protection = protection_for(bot, chat_id)
     if protection is None:
         return
     with enforcing(bot, protection):
         if isinstance(member, Exception):
             raise member
-        if not in_chat(member) or not getattr(member, "can_send_messages", True):
-            return  # not in the group, an admin, or muted already
-        missing = check_missing_channels(bot, protection.channels, user.id)
-        if not missing:
-            return
-        do_restrict(bot, protection, user, missing, template=texts.LEFT_CHANNEL_WARNING)
+        if any(channel.chat_id == channel_id for channel in protection.channels):
+            # The group requires the channel they left: the mute waits for no other answer.
+            # What else they lack (the warning lists it) is asked meanwhile.
+            missing, _ = fanout.both(
+                lambda: check_missing_channels(bot, protection.channels, user.id),
+                lambda: mute(bot, chat_id, user.id),
+            )
+            # Back in the channel meanwhile, they are still muted for leaving it: the warning's
+            # button lets them out.
+            missing = missing or [c for c in protection.channels if c.chat_id == channel_id]
+            muted = True
+        else:  # the group's protection, as cached, does not list the channel yet
+            missing, muted = check_missing_channels(bot, protection.channels, user.id), False
+            if not missing:
+                return
+        do_restrict(bot, protection, user, missing, template=texts.LEFT_CHANNEL_WARNING,
+                    muted=muted)  # fmt: skip
         logger.info(
             "guard: user=%s left channel=%s, muted in group=%s", user.id, channel_id, chat_id
         )
