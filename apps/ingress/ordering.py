@@ -25,6 +25,13 @@ Nothing holds a chat for long:
   put nothing in a line) runs at once. Without Redis a job runs at once too.
 A line's key expires with the update's dedup key, so a line left behind by a lost job goes away;
 a wake-up nobody took expires after WAKE_TTL_SECONDS.
+
+A channel's member updates (`chat_member` in a channel: someone joined or left it) each concern
+one member and nothing else of the channel, so each member of a channel has a line of their own,
+`gmbot:line:<bot>:<chat>:member:<user>`: one member's join and leave keep their order, while
+different members' leaves run side by side instead of one behind the other (a leave waits for
+Telegram's answers in every linked group). A group's updates stay in one line: a join there,
+then at once a message from the same user, are two kinds of update that must keep their order.
 """
 
 from __future__ import annotations
@@ -80,10 +87,27 @@ def chat_of(update: dict[str, Any]) -> int | None:
     return None
 
 
+def member_line_key(bot_id: int, chat_id: int, user_id: int) -> str:
+    return f"{line_key(bot_id, chat_id)}:member:{user_id}"
+
+
 def line_for(bot_id: int, update: dict[str, Any]) -> str | None:
     """The line the webhook appends this update to, or None for an update with no chat."""
     chat_id = chat_of(update)
-    return None if chat_id is None else line_key(bot_id, chat_id)
+    if chat_id is None:
+        return None
+    user_id = _channel_member(update.get("chat_member"))
+    if user_id is not None:
+        return member_line_key(bot_id, chat_id, user_id)
+    return line_key(bot_id, chat_id)
+
+
+def _channel_member(change: Any) -> int | None:
+    """Whose membership of a channel a `chat_member` update changes; None for any other update."""
+    if not isinstance(change, dict) or (change.get("chat") or {}).get("type") != "channel":
+        return None
+    user_id = ((change.get("new_chat_member") or {}).get("user") or {}).get("id")
+    return user_id if type(user_id) is int else None
 
 
 class Turn:

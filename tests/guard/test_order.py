@@ -7,9 +7,13 @@ test process, with the chat's line as the webhook leaves it.
 
 from __future__ import annotations
 
-import pytest
+import threading
+from typing import Any
 
-from apps.ingress import ordering, services
+import pytest
+from django.db import connection
+
+from apps.ingress import dispatch, ordering, services
 from tests.conftest import wait_until
 from tests.guard.conftest import Guarded
 
@@ -94,3 +98,54 @@ def test_an_update_in_no_line_runs_at_once(protected: Guarded, redis_client):
     # then it is acted on without waiting for the head
     assert not protected.present(message_id)
     assert redis_client.lrange(line, 0, -1) == [b"1"]
+
+
+def test_members_leaving_a_channel_do_not_wait_behind_each_other(
+    protected: Guarded, redis_client, monkeypatch
+):
+    # given two subscribers the bot knows, and the first one's leave queued but not run (its
+    # job waits for a redelivery), far from being passed
+    monkeypatch.setattr(ordering, "WAIT_SECONDS", 60.0)
+    ann = protected.user("Ann", subscribed=True)
+    sue = protected.user("Sue", subscribed=True)
+    protected.say(ann, "hi")
+    protected.say(sue, "hi")
+    protected.sandbox.leave(ann, protected.channel)
+    held = _queued(protected, redis_client)
+
+    # when the second one leaves the channel too
+    protected.sandbox.leave(sue, protected.channel)
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            for update in _queued(protected, redis_client):
+                dispatch.process_update(protected.bot.pk, update)
+        finally:
+            done.set()
+            connection.close()  # this thread's own
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(10)
+
+    # then her leave is enforced at once, not behind the first one's
+    assert done.is_set()
+    assert protected.status(sue) == "restricted"
+    assert protected.status(ann) == "member"
+    # and the first one's, when its job runs
+    for update in held:
+        dispatch.process_update(protected.bot.pk, update)
+    assert protected.status(ann) == "restricted"
+
+
+def _queued(world: Guarded, redis_client) -> list[dict[str, Any]]:
+    """The updates the sandbox has for the bot since the last delivery, each put in its line as
+    the webhook does, not run."""
+    fresh = world.sandbox.updates(bot=world.bot.username, since=world.seen)
+    for item in fresh:
+        world.seen = max(world.seen, item["update_id"])
+        line = ordering.line_for(world.bot.pk, item["update"])
+        if line is not None:
+            redis_client.rpush(line, item["update"]["update_id"])
+    return [item["update"] for item in fresh]

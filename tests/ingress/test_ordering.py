@@ -75,3 +75,30 @@ def test_an_update_behind_another_runs_when_it_leaves(redis_client, monkeypatch)
         assert redis_client.lrange(LINE, 0, -1) == [b"22"]
     finally:
         thread.join(5)
+
+
+def _member_update(chat_type: str) -> dict:
+    chat = {"id": -100700, "type": chat_type, "title": "News"}
+    user = {"id": 42, "is_bot": False, "first_name": "Sue"}
+    return {
+        "update_id": 5,
+        "chat_member": {
+            "chat": chat,
+            "from": user,
+            "date": 1,
+            "old_chat_member": {"user": user, "status": "member"},
+            "new_chat_member": {"user": user, "status": "left"},
+        },
+    }
+
+
+def test_a_channels_member_updates_have_a_line_per_member_and_a_groups_one_line():
+    # a channel: the member's own line, so other members' leaves do not wait behind theirs
+    assert ordering.line_for(1, _member_update("channel")) == "gmbot:line:1:-100700:member:42"
+    # a group: the chat's line, shared with its messages (a join, then a message, in order)
+    assert ordering.line_for(1, _member_update("supergroup")) == "gmbot:line:1:-100700"
+    request = {"update_id": 6, "chat_join_request": {"chat": {"id": -100700, "type": "channel"},
+                                                       "from": {"id": 42}, "date": 1}}  # fmt: skip
+    assert ordering.line_for(1, request) == "gmbot:line:1:-100700"
+    # a wake-up key of a chat's line (<line>:<update id>) never names a member's line
+    assert ordering.line_for(1, _member_update("channel")) != f"{ordering.line_key(1, -100700)}:42"
