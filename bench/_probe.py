@@ -53,6 +53,9 @@ _totals: dict[str, list[float]] = {
 # "turn" → [jobs that found an earlier update of their chat still running, seconds they waited
 # for it, jobs in all]
 _lock = threading.Lock()
+# (update id, when its job started): appended to BENCH_PROBE_DIR/starts-<pid>.jsonl as they come,
+# so the benchmark splits an action's latency at the job's start.
+_starts: list[tuple[int, float]] = []
 # "gc" → [collections of generation 0, 1, 2, then the seconds each generation's took]
 _gc_started = [0.0]
 
@@ -130,6 +133,8 @@ redis_connection.AbstractConnection.send_packed_command = _count_round_trip(  # 
 def _job_started(args: Any = None, **_: Any) -> None:
     update = args[1] if args and len(args) > 1 and isinstance(args[1], dict) else None
     _job.kind = update_kind(update) if update is not None else "other"
+    if update is not None and isinstance(update.get("update_id"), int):
+        _starts.append((update["update_id"], time.time()))
     _job.queries = _job.redis = 0
     _job.started = time.perf_counter()
     _job.cpu = time.thread_time()
@@ -149,11 +154,17 @@ def _job_finished(**_: Any) -> None:
     _job.kind = None
 
 
-def _flush_forever(path: Path) -> None:
+def _flush_forever(path: Path, starts: Path) -> None:
+    written = 0
     while True:
         with _lock:
             text = json.dumps(_totals)
         path.write_text(text)
+        fresh = _starts[written:]  # appended to, never changed: no lock needed to read it
+        if fresh:
+            with starts.open("a") as out:
+                out.writelines(f"{update_id} {at:.6f}\n" for update_id, at in fresh)
+            written += len(fresh)
         time.sleep(FLUSH_SECONDS)
 
 
@@ -164,4 +175,5 @@ def _start_flushing(**_: Any) -> None:
     directory = os.environ.get("BENCH_PROBE_DIR")
     if directory:
         path = Path(directory) / f"probe-{os.getpid()}.json"
-        threading.Thread(target=_flush_forever, args=(path,), daemon=True).start()
+        starts = Path(directory) / f"starts-{os.getpid()}.txt"
+        threading.Thread(target=_flush_forever, args=(path, starts), daemon=True).start()

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import re
@@ -345,14 +346,29 @@ def play(player: Player, rate: int, seconds: float, action: Any) -> tuple[int, i
 
 # ---- what a window of the run measured ----------------------------------------------------------
 
-# POST → call, of which POST → answered; action → call; the action
-Latency = tuple[float, float, float, str]
+# POST → call, of which POST → answered; action → call; the action; answered → the first of the
+# action's jobs started (NaN when the probe did not see it)
+Latency = tuple[float, float, float, str, float]
 
 
-def latencies(sb: Sandbox, bots: list[str], expected: list[Expected], since: int) -> list[Latency]:
+def job_starts(probe_dir: Path) -> dict[int, float]:
+    """When each update's job started (its first run), from every high-worker process."""
+    starts: dict[int, float] = {}
+    for path in probe_dir.glob("starts-*.txt"):
+        for line in path.read_text().splitlines():
+            update_id, _, at = line.partition(" ")
+            if at:
+                starts[int(update_id)] = min(float(at), starts.get(int(update_id), float(at)))
+    return starts
+
+
+def latencies(
+    sb: Sandbox, bots: list[str], expected: list[Expected], since: int, starts: dict[int, float]
+) -> list[Latency]:
     """For each expected call seen: the time from the first webhook POST of the action's updates
     (what the issue measures) to the call, the share of it until the web process answered (the
-    update queued), and the time from the action itself (adds the sandbox's own delivery)."""
+    update queued), the time from the action itself (adds the sandbox's own delivery), and from
+    the answer until the first of the action's jobs started (`starts`: update id → when)."""
     posted: dict[int, tuple[float, float]] = {}  # update id → (POST sent, answered)
     for bot in bots:
         for attempt in sb.webhook(bot)["attempts"]:
@@ -372,9 +388,12 @@ def latencies(sb: Sandbox, bots: list[str], expected: list[Expected], since: int
         if after and deliveries:
             at = min(after)
             sent, answered = min(deliveries)
+            begun = [starts[u] for u in update_ids if u in starts]
+            queued = (min(begun) - answered) * 1000 if begun else math.nan
             found.append(
-                ((at - sent) * 1000, (answered - sent) * 1000, (at - started) * 1000, action)
-            )
+                ((at - sent) * 1000, (answered - sent) * 1000, (at - started) * 1000, action,
+                 queued)
+            )  # fmt: skip
     return found
 
 
@@ -555,7 +574,7 @@ def measure(
         produced=produced,
         done=dict(player.done),
         expected=len(expected),
-        found=latencies(sb, bots, expected, first_call),
+        found=latencies(sb, bots, expected, first_call, job_starts(probe_dir)),
         updates=len(sb.updates(since=first_update)),
         calls=sb.calls(since=first_call),
         hits=counts.get("hits", 0),
@@ -583,6 +602,11 @@ def report(window: Window) -> None:
         print(f"latency {label} (ms): p50 {percentile(values, 50):.1f}  "
               f"p95 {percentile(values, 95):.1f}  p99 {percentile(values, 99):.1f}  "
               f"max {max(values, default=0):.1f}")  # fmt: skip
+        if part == 1:  # then the wait in the queue (the worker's clock against the sandbox's)
+            queued = [latency[4] for latency in window.found if not math.isnan(latency[4])]
+            print(f"latency   then answered → job started (ms): p50 {percentile(queued, 50):.1f}  "
+                  f"p95 {percentile(queued, 95):.1f}  p99 {percentile(queued, 99):.1f}  "
+                  f"max {max(queued, default=0):.1f}")  # fmt: skip
     # Each action's own chain of calls (a join checks a channel, then mutes; a press checks,
     # then unmutes): which one sets the tail.
     by_action: dict[str, list[float]] = {}
