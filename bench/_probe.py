@@ -53,7 +53,7 @@ _totals: dict[str, list[float]] = {
 # "turn" → [jobs that found an earlier update of their chat still running, seconds they waited
 # for it, jobs in all]
 _lock = threading.Lock()
-# (update id, when its job started): appended to BENCH_PROBE_DIR/starts-<pid>.jsonl as they come,
+# (update id, when its job started): appended to BENCH_PROBE_DIR/starts-<pid>.txt as they come,
 # so the benchmark splits an action's latency at the job's start.
 _starts: list[tuple[int, float]] = []
 # "gc" → [collections of generation 0, 1, 2, then the seconds each generation's took]

@@ -358,7 +358,8 @@ def job_starts(probe_dir: Path) -> dict[int, float]:
         for line in path.read_text().splitlines():
             update_id, _, at = line.partition(" ")
             if at:
-                starts[int(update_id)] = min(float(at), starts.get(int(update_id), float(at)))
+                key, when = int(update_id), float(at)
+                starts[key] = min(when, starts.get(key, when))
     return starts
 
 

@@ -62,7 +62,7 @@ _inside = _Inside()
 
 def each(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """`[work(item) for item in items]`, the items run at once (see the module docstring)."""
-    if len(items) < 2 or _inside.piece or THREADS < 1 or connection.in_atomic_block:
+    if not _at_once(items):
         return [work(item) for item in items]
     futures = _submit(work, items[1:])
     results: list[R] = []
@@ -89,7 +89,7 @@ def stream(work: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
     order as each is in: the caller acts on the first item's result (it asked that one itself)
     while the others are still being asked. An item that raised raises where it is yielded
     (wrap the work in `outcome` to go on to the others); pieces still running run to their end."""
-    if len(items) < 2 or _inside.piece or THREADS < 1 or connection.in_atomic_block:
+    if not _at_once(items):
         yield from (work(item) for item in items)
         return
     futures = _submit(work, items[1:])
@@ -116,6 +116,12 @@ def outcome(work: Callable[[], R]) -> R | Exception:
         return work()
     except Exception as exc:
         return exc
+
+
+def _at_once(items: Sequence[object]) -> bool:
+    """Whether `each` and `stream` may run these items at once (the module docstring: not from a
+    piece, nor inside a transaction)."""
+    return len(items) >= 2 and not _inside.piece and THREADS >= 1 and not connection.in_atomic_block
 
 
 def _submit(work: Callable[[T], R], items: Sequence[T]) -> list[Future[R]]:

@@ -350,7 +350,8 @@ def _enforce_leave_in(
     with enforcing(bot, protection):
         if isinstance(member, Exception):
             raise member
-        if any(channel.chat_id == channel_id for channel in protection.channels):
+        left = [channel for channel in protection.channels if channel.chat_id == channel_id]
+        if left:
             # The group requires the channel they left: the mute waits for no other answer.
             # What else they lack (the warning lists it) is asked meanwhile.
             missing, _ = fanout.both(
@@ -359,7 +360,7 @@ def _enforce_leave_in(
             )
             # Back in the channel meanwhile, they are still muted for leaving it: the warning's
             # button lets them out.
-            missing = missing or [c for c in protection.channels if c.chat_id == channel_id]
+            missing = missing or left
             muted = True
         else:  # the group's protection, as cached, does not list the channel yet
             missing, muted = check_missing_channels(bot, protection.channels, user.id), False
