@@ -56,6 +56,9 @@ _lock = threading.Lock()
 # (update id, when its job started): appended to BENCH_PROBE_DIR/starts-<pid>.txt as they come,
 # so the benchmark splits an action's latency at the job's start.
 _starts: list[tuple[int, float]] = []
+# (update id, seconds it waited for an earlier update of its chat): BENCH_PROBE_DIR/turns-<pid>.txt,
+# for the jobs that waited, so a slow action can be told from one that queued behind its chat.
+_turns: list[tuple[str, float]] = []
 # "gc" → [collections of generation 0, 1, 2, then the seconds each generation's took]
 _gc_started = [0.0]
 
@@ -117,6 +120,7 @@ def _time_turns(original: Any) -> Any:
             by_kind = _totals.setdefault(f"turn:{_job.kind}", [0, 0])
             by_kind[0] += 1
             by_kind[1] += waited
+            _turns.append((self.member, waited))
 
     return timed
 
@@ -154,17 +158,20 @@ def _job_finished(**_: Any) -> None:
     _job.kind = None
 
 
-def _flush_forever(path: Path, starts: Path) -> None:
-    written = 0
+def _flush_forever(path: Path, starts: Path, turns: Path) -> None:
+    written = [0, 0]
     while True:
         with _lock:
             text = json.dumps(_totals)
         path.write_text(text)
-        fresh = _starts[written:]  # appended to, never changed: no lock needed to read it
-        if fresh:
-            with starts.open("a") as out:
-                out.writelines(f"{update_id} {at:.6f}\n" for update_id, at in fresh)
-            written += len(fresh)
+        # Both lists are appended to, never changed: no lock needed to read them.
+        outputs: tuple[tuple[list[Any], Path], ...] = ((_starts, starts), (_turns, turns))
+        for n, (rows, out_path) in enumerate(outputs):
+            fresh = rows[written[n] :]
+            if fresh:
+                with out_path.open("a") as out:
+                    out.writelines(f"{key} {value:.6f}\n" for key, value in fresh)
+                written[n] += len(fresh)
         time.sleep(FLUSH_SECONDS)
 
 
@@ -176,4 +183,5 @@ def _start_flushing(**_: Any) -> None:
     if directory:
         path = Path(directory) / f"probe-{os.getpid()}.json"
         starts = Path(directory) / f"starts-{os.getpid()}.txt"
-        threading.Thread(target=_flush_forever, args=(path, starts), daemon=True).start()
+        turns = Path(directory) / f"turns-{os.getpid()}.txt"
+        threading.Thread(target=_flush_forever, args=(path, starts, turns), daemon=True).start()
