@@ -34,11 +34,13 @@ def process_update(bot_id: int, update: dict[str, Any]) -> None:
     run twice: a finished update is not run again (observers run again only if the handlers
     failed, so they must tolerate it)."""
     update_id = update["update_id"]
-    turn = Turn.of(bot_id, update)
+    turn: Turn | None = None
     done = _done_key(bot_id, update_id)
     finished = False
     try:
         bot = context_for(bot_id)
+        # The line the webhook put the update in (its key depends on who made a member change).
+        turn = Turn.of(bot_id, bot.telegram_id if bot is not None else None, update)
         if bot is None:
             logger.info(
                 "dispatch: bot %s is gone or inactive; update %s dropped", bot_id, update_id

@@ -32,6 +32,11 @@ one member and nothing else of the channel, so each member of a channel has a li
 different members' leaves run side by side instead of one behind the other (a leave waits for
 Telegram's answers in every linked group). A group's updates stay in one line: a join there,
 then at once a message from the same user, are two kinds of update that must keep their order.
+The one exception is a group's `chat_member` update made by the bot itself (its `from` is the
+bot: the mute it just made, reported back): it changes no decision (the guard ignores it; the
+observers record it by its update id), so it takes its member's line too. Otherwise each of the
+bot's own restrictions came back while the job that made it still sent its warning, waited for
+that job, and held the group's next update behind itself.
 """
 
 from __future__ import annotations
@@ -91,20 +96,26 @@ def member_line_key(bot_id: int, chat_id: int, user_id: int) -> str:
     return f"{line_key(bot_id, chat_id)}:member:{user_id}"
 
 
-def line_for(bot_id: int, update: dict[str, Any]) -> str | None:
-    """The line the webhook appends this update to, or None for an update with no chat."""
+def line_for(bot_id: int, bot_user_id: int | None, update: dict[str, Any]) -> str | None:
+    """The line the webhook appends this update to, or None for an update with no chat.
+    `bot_user_id`: the bot's own Telegram id (None when unknown: the chat's line)."""
     chat_id = chat_of(update)
     if chat_id is None:
         return None
-    user_id = _channel_member(update.get("chat_member"))
+    user_id = _lone_member(update.get("chat_member"), bot_user_id)
     if user_id is not None:
         return member_line_key(bot_id, chat_id, user_id)
     return line_key(bot_id, chat_id)
 
 
-def _channel_member(change: Any) -> int | None:
-    """Whose membership of a channel a `chat_member` update changes; None for any other update."""
-    if not isinstance(change, dict) or (change.get("chat") or {}).get("type") != "channel":
+def _lone_member(change: Any, bot_user_id: int | None) -> int | None:
+    """Whose membership a `chat_member` update changes, when it concerns that member alone: any
+    in a channel, the bot's own doing in a group (the module docstring). None otherwise."""
+    if not isinstance(change, dict):
+        return None
+    in_channel = (change.get("chat") or {}).get("type") == "channel"
+    by_the_bot = bot_user_id is not None and (change.get("from") or {}).get("id") == bot_user_id
+    if not (in_channel or by_the_bot):
         return None
     user_id = ((change.get("new_chat_member") or {}).get("user") or {}).get("id")
     return user_id if type(user_id) is int else None
@@ -119,8 +130,8 @@ class Turn:
         self.wake_key = _wake_key(key, self.member)
 
     @classmethod
-    def of(cls, bot_id: int, update: dict[str, Any]) -> Turn | None:
-        key = line_for(bot_id, update)
+    def of(cls, bot_id: int, bot_user_id: int | None, update: dict[str, Any]) -> Turn | None:
+        key = line_for(bot_id, bot_user_id, update)
         return None if key is None else cls(key, update["update_id"])
 
     def ask_place(self, pipe: redis.client.Pipeline) -> None:

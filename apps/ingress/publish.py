@@ -125,7 +125,7 @@ def enqueue_update(bot: BotRef, update: dict[str, Any], route: Route) -> bool:
     ttl = settings.WEBHOOK_DEDUP_SECONDS
     if _broker_is_dedup_redis():
         message = celery_message(route.task, route.queue, args, argsrepr)
-        line = ordering.line_for(bot.id, update)
+        line = ordering.line_for(bot.id, bot.telegram_id, update)
         keys = [seen_key_for(bot.id, update_id), route.queue, *([line] if line else [])]
         try:
             pushed = _claim_and_push()(keys=keys, args=[ttl, message, update_id])

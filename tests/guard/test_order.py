@@ -139,13 +139,52 @@ def test_members_leaving_a_channel_do_not_wait_behind_each_other(
     assert protected.status(ann) == "restricted"
 
 
+def test_the_bots_own_restriction_reported_back_does_not_hold_the_groups_next_update(
+    protected: Guarded, redis_client, monkeypatch
+):
+    # given a non-subscriber's message enforced, and the mute it made reported back by Telegram
+    # (a chat_member update from the bot itself) queued but not run, far from being passed
+    monkeypatch.setattr(ordering, "WAIT_SECONDS", 60.0)
+    max_ = protected.user("Max", subscribed=False)
+    nick = protected.sandbox.create_user("Nick")["id"]
+    protected.sandbox.message(max_, protected.group, "spam")
+    for update in _queued(protected, redis_client):
+        dispatch.process_update(protected.bot.pk, update)
+    echoes = _queued(protected, redis_client)
+    assert [u["chat_member"]["from"]["id"] for u in echoes] == [protected.bot.telegram_id]
+
+    # when a non-subscriber joins the group
+    protected.sandbox.join(nick, protected.group)
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            for update in _queued(protected, redis_client):
+                dispatch.process_update(protected.bot.pk, update)
+        finally:
+            done.set()
+            connection.close()  # this thread's own
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(10)
+
+    # then the join is enforced at once, not behind the report of the earlier mute
+    assert done.is_set()
+    assert protected.status(nick) == "restricted"
+    # and the report runs whenever its job does, changing nothing
+    for update in echoes:
+        dispatch.process_update(protected.bot.pk, update)
+    assert protected.status(max_) == "restricted"
+
+
 def _queued(world: Guarded, redis_client) -> list[dict[str, Any]]:
     """The updates the sandbox has for the bot since the last delivery, each put in its line as
     the webhook does, not run."""
     fresh = world.sandbox.updates(bot=world.bot.username, since=world.seen)
     for item in fresh:
         world.seen = max(world.seen, item["update_id"])
-        line = ordering.line_for(world.bot.pk, item["update"])
+        line = ordering.line_for(world.bot.pk, world.bot.telegram_id, item["update"])
         if line is not None:
             redis_client.rpush(line, item["update"]["update_id"])
     return [item["update"] for item in fresh]

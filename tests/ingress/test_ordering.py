@@ -77,14 +77,15 @@ def test_an_update_behind_another_runs_when_it_leaves(redis_client, monkeypatch)
         thread.join(5)
 
 
-def _member_update(chat_type: str) -> dict:
+def _member_update(chat_type: str, by: int = 42) -> dict:
     chat = {"id": -100700, "type": chat_type, "title": "News"}
     user = {"id": 42, "is_bot": False, "first_name": "Sue"}
+    actor = user if by == 42 else {"id": by, "is_bot": True, "first_name": "Bot"}
     return {
         "update_id": 5,
         "chat_member": {
             "chat": chat,
-            "from": user,
+            "from": actor,
             "date": 1,
             "old_chat_member": {"user": user, "status": "member"},
             "new_chat_member": {"user": user, "status": "left"},
@@ -92,13 +93,31 @@ def _member_update(chat_type: str) -> dict:
     }
 
 
+BOT = 7000
+
+
 def test_a_channels_member_updates_have_a_line_per_member_and_a_groups_one_line():
     # a channel: the member's own line, so other members' leaves do not wait behind theirs
-    assert ordering.line_for(1, _member_update("channel")) == "gmbot:line:1:-100700:member:42"
+    assert ordering.line_for(1, BOT, _member_update("channel")) == "gmbot:line:1:-100700:member:42"
     # a group: the chat's line, shared with its messages (a join, then a message, in order)
-    assert ordering.line_for(1, _member_update("supergroup")) == "gmbot:line:1:-100700"
+    assert ordering.line_for(1, BOT, _member_update("supergroup")) == "gmbot:line:1:-100700"
     request = {"update_id": 6, "chat_join_request": {"chat": {"id": -100700, "type": "channel"},
                                                        "from": {"id": 42}, "date": 1}}  # fmt: skip
-    assert ordering.line_for(1, request) == "gmbot:line:1:-100700"
+    assert ordering.line_for(1, BOT, request) == "gmbot:line:1:-100700"
     # a wake-up key of a chat's line (<line>:<update id>) never names a member's line
-    assert ordering.line_for(1, _member_update("channel")) != f"{ordering.line_key(1, -100700)}:42"
+    assert (
+        ordering.line_for(1, BOT, _member_update("channel"))
+        != f"{ordering.line_key(1, -100700)}:42"
+    )
+
+
+def test_the_bots_own_member_changes_in_a_group_take_the_members_line():
+    # the bot's own restriction reported back: the member's line, not the group's
+    own = _member_update("supergroup", by=BOT)
+    assert ordering.line_for(1, BOT, own) == "gmbot:line:1:-100700:member:42"
+    # another admin bot's doing (a join it approved may need enforcing): the group's line
+    assert (
+        ordering.line_for(1, BOT, _member_update("supergroup", by=7001)) == "gmbot:line:1:-100700"
+    )
+    # the bot unknown (a job whose bot is gone): the group's line
+    assert ordering.line_for(1, None, own) == "gmbot:line:1:-100700"
