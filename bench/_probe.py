@@ -27,6 +27,7 @@ from django.db.backends import utils
 from redis import connection as redis_connection
 
 from apps.ingress import ordering
+from apps.telegram import ratelimit
 from gmbot.celery import app
 
 __all__ = ["app"]
@@ -48,7 +49,7 @@ _job = _Job()
 # kind → [jobs, queries, Redis round trips, seconds, CPU seconds];
 # "process" → [0, 0, every round trip, 0, 0]
 _totals: dict[str, list[float]] = {
-    "process": [0, 0, 0, 0, 0], "gc": [0, 0, 0, 0, 0, 0], "turn": [0, 0, 0],
+    "process": [0, 0, 0, 0, 0], "gc": [0, 0, 0, 0, 0, 0], "turn": [0, 0, 0], "budget": [0, 0, 0],
 }  # fmt: skip
 # "turn" → [jobs that found an earlier update of their chat still running, seconds they waited
 # for it, jobs in all]
@@ -125,7 +126,23 @@ def _time_turns(original: Any) -> Any:
     return timed
 
 
+def _time_budgets(original: Any) -> Any:
+    def timed(*args: Any, **kwargs: Any) -> float:
+        slept: float = original(*args, **kwargs)
+        # "budget" → [Bot API calls, of them those that slept for a bot's or chat's budget, the
+        # seconds slept]: at a bot's 100 calls/s the pacing, not the host, sets the latency.
+        totals = _totals["budget"]
+        totals[0] += 1
+        if slept > 0:
+            totals[1] += 1
+            totals[2] += slept
+        return slept
+
+    return timed
+
+
 ordering.Turn.wait = _time_turns(ordering.Turn.wait)  # type: ignore[method-assign]
+ratelimit.acquire = _time_budgets(ratelimit.acquire)
 utils.CursorWrapper.execute = _count_query(utils.CursorWrapper.execute)  # type: ignore[method-assign]
 utils.CursorWrapper.executemany = _count_query(utils.CursorWrapper.executemany)  # type: ignore[method-assign]
 redis_connection.AbstractConnection.send_packed_command = _count_round_trip(  # type: ignore[method-assign]

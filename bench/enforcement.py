@@ -625,7 +625,7 @@ def report(window: Window) -> None:
           f"({sum(refused.values())} not ok{': ' if refused else ''}"
           f"{', '.join(f'{k} x{v}' for k, v in refused.most_common())}), "
           f"calls per update {len(window.calls) / max(1, window.updates):.2f}")  # fmt: skip
-    counters = ("process", "gc", "turn")
+    counters = ("process", "gc", "turn", "budget")
     jobs = {
         kind: v
         for kind, v in window.probe.items()
@@ -654,6 +654,10 @@ def report(window: Window) -> None:
           + ", ".join(f"{kind[5:]} {v[0]:.0f} ({1000 * v[1] / max(1, v[0]):.0f} ms)"
                       for kind, v in sorted(window.probe.items())
                       if kind.startswith("turn:") and v[0]))  # fmt: skip
+    calls, paced, slept = window.probe.get("budget", [0, 0, 0])
+    print(f"budgets: {paced:.0f} of {calls:.0f} Bot API calls waited for a bot's or a chat's "
+          f"budget (TELEGRAM_CALLS_LIMIT and the rest), {1000 * slept / max(1, paced):.1f} ms "
+          "each")  # fmt: skip
     cpu = window.cpu
     parts = ("web", "worker_high", "worker_low", "sandbox", "redis", "postgres", "bench")
     ours = sum(cpu[name] for name in parts)

@@ -132,7 +132,10 @@ def main() -> int:
         WRK_SCRIPT.replace("SECRET", SECRET).replace("TEMPLATE", json.dumps(update_template()))
     )
     workers = env.get("WEB_CONCURRENCY") or str(os.cpu_count() * 2 + 1)  # type: ignore[operator]
-    print(f"gunicorn: {workers} sync workers (gunicorn.conf.py); wrk over 127.0.0.1; "
+    kind = env.get("WEB_WORKER_CLASS") or "sync"
+    if kind == "gthread":
+        kind = f"gthread ({env.get('WEB_THREADS') or 1} threads each)"
+    print(f"gunicorn: {workers} {kind} workers (gunicorn.conf.py); wrk over 127.0.0.1; "
           f"{args.seconds}s per run; body {len(update_template())} bytes")  # fmt: skip
     rows = []
     ids = iter(range(0, 10**12, 10**9))  # every run numbers its updates afresh: no duplicates
