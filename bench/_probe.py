@@ -131,11 +131,12 @@ def _time_budgets(original: Any) -> Any:
         slept: float = original(*args, **kwargs)
         # "budget" → [Bot API calls, of them those that slept for a bot's or chat's budget, the
         # seconds slept]: at a bot's 100 calls/s the pacing, not the host, sets the latency.
-        totals = _totals["budget"]
-        totals[0] += 1
-        if slept > 0:
-            totals[1] += 1
-            totals[2] += slept
+        with _lock:  # every thread of the process calls Telegram: no increment may be lost
+            totals = _totals["budget"]
+            totals[0] += 1
+            if slept > 0:
+                totals[1] += 1
+                totals[2] += slept
         return slept
 
     return timed

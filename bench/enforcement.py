@@ -50,7 +50,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -346,9 +346,15 @@ def play(player: Player, rate: int, seconds: float, action: Any) -> tuple[int, i
 
 # ---- what a window of the run measured ----------------------------------------------------------
 
-# POST → call, of which POST → answered; action → call; the action; answered → the first of the
-# action's jobs started (NaN when the probe did not see it)
-Latency = tuple[float, float, float, str, float]
+
+class Latency(NamedTuple):
+    """One expected call's timings, in ms (`report` reads the first three by position)."""
+
+    posted: float  # webhook POST → the call
+    queued: float  # of which POST → answered (the update queued)
+    acted: float  # the action itself → the call (adds the sandbox's own delivery)
+    action: str
+    to_job: float  # answered → the first of the action's jobs started (NaN: the probe missed it)
 
 
 def job_starts(probe_dir: Path) -> dict[int, float]:
@@ -392,8 +398,8 @@ def latencies(
             begun = [starts[u] for u in update_ids if u in starts]
             queued = (min(begun) - answered) * 1000 if begun else math.nan
             found.append(
-                ((at - sent) * 1000, (answered - sent) * 1000, (at - started) * 1000, action,
-                 queued)
+                Latency((at - sent) * 1000, (answered - sent) * 1000, (at - started) * 1000, action,
+                        queued)
             )  # fmt: skip
     return found
 
@@ -604,7 +610,7 @@ def report(window: Window) -> None:
               f"p95 {percentile(values, 95):.1f}  p99 {percentile(values, 99):.1f}  "
               f"max {max(values, default=0):.1f}")  # fmt: skip
         if part == 1:  # then the wait in the queue (the worker's clock against the sandbox's)
-            queued = [latency[4] for latency in window.found if not math.isnan(latency[4])]
+            queued = [x.to_job for x in window.found if not math.isnan(x.to_job)]
             print(f"latency   then answered → job started (ms): p50 {percentile(queued, 50):.1f}  "
                   f"p95 {percentile(queued, 95):.1f}  p99 {percentile(queued, 99):.1f}  "
                   f"max {max(queued, default=0):.1f}")  # fmt: skip
@@ -612,7 +618,7 @@ def report(window: Window) -> None:
     # then unmutes): which one sets the tail.
     by_action: dict[str, list[float]] = {}
     for latency in window.found:
-        by_action.setdefault(latency[3], []).append(latency[0])
+        by_action.setdefault(latency.action, []).append(latency.posted)
     print("latency webhook POST → restrict/delete by action (ms): " + ";  ".join(
         f"{action} {len(values)}: p50 {percentile(values, 50):.1f} p95 {percentile(values, 95):.1f}"
         for action, values in sorted(by_action.items())
@@ -789,7 +795,8 @@ def main() -> int:
                 }
             )
         )
-        print(f"logs: {logs} (sandbox.json: every delivery and call)")
+        print(f"logs: {logs} (sandbox.json: every delivery and call; probe/: when each job "
+              "started, and how long each that waited for its chat waited)")  # fmt: skip
     finally:
         stack.stop()
     return 0
