@@ -1,4 +1,4 @@
-"""Run a job's independent pieces of waiting at once: `each(work, items)`, `stream`, `both`.
+"""Run a job's independent pieces of waiting at once: `each(work, items)`, `as_done`, `both`.
 
 A job that asks Telegram several things that do not depend on each other (the membership of a
 user in each of a group's channels; a channel leave's check in each linked group) would wait for
@@ -6,7 +6,8 @@ each answer in turn: at 50 ms a call, a leave linked to ten groups took half a s
 last group's mute. `each` runs them on a small pool of threads of the process's own and returns
 their results in order, so the job waits about as long as its slowest piece.
 
-- The calling thread runs the first item itself; the pool takes the rest.
+- `each` and `both`: the calling thread runs the first item itself; the pool takes the rest.
+  `as_done`: the pool takes them all, and the caller acts on each result as it comes.
 - A piece runs in a copy of the caller's context (the update's log context, the Telegram
   client's last outcome). Pieces are meant to be Bot API calls (and the Redis they use); what
   the answers lead to in the database is done by the caller. A piece that queries all the same
@@ -28,7 +29,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import TypeVar, cast
 
 from django.db import connection
@@ -84,18 +85,18 @@ def each(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
     return results
 
 
-def stream(work: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
-    """`work(item)` for each item, the items run at once as `each` runs them, yielded in their
-    order as each is in: the caller acts on the first item's result (it asked that one itself)
-    while the others are still being asked. An item that raised raises where it is yielded
-    (wrap the work in `outcome` to go on to the others); pieces still running run to their end."""
+def as_done(work: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[T, R]]:
+    """`(item, work(item))` for each item, the items run at once, yielded as each is done: the
+    caller acts on the first answer in while the others are still being asked, whichever item
+    it is. An item that raised raises where it is yielded (wrap the work in `outcome` to go on
+    to the others); pieces still running run to their end. Where the items may not run at once
+    (the module docstring), they run one after another, in their order."""
     if not _at_once(items):
-        yield from (work(item) for item in items)
+        yield from ((item, work(item)) for item in items)
         return
-    futures = _submit(work, items[1:])
-    yield work(items[0])
-    for future in futures:
-        yield future.result()
+    futures = dict(zip(_submit(work, items), items, strict=True))
+    for future in as_completed(futures):
+        yield futures[future], future.result()
 
 
 def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
@@ -119,7 +120,7 @@ def outcome(work: Callable[[], R]) -> R | Exception:
 
 
 def _at_once(items: Sequence[object]) -> bool:
-    """Whether `each` and `stream` may run these items at once (the module docstring: not from a
+    """Whether `each` and `as_done` may run these items at once (the module docstring: not from a
     piece, nor inside a transaction)."""
     return len(items) >= 2 and not _inside.piece and THREADS >= 1 and not connection.in_atomic_block
 

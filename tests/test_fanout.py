@@ -40,25 +40,25 @@ def test_both_runs_two_different_pieces_at_once_and_the_first_may_fan_out_again(
     assert fanout.both(first, second) == ([(1, True), (2, True)], True)
 
 
-def test_stream_yields_the_first_result_while_the_others_are_still_asked() -> None:
-    # The second piece has started before the first result is taken, and waits until it is:
-    # asked one after another, or all before the first is yielded, it fails.
-    second_started, first_taken = threading.Event(), threading.Event()
+def test_as_done_yields_each_answer_as_it_is_in_whichever_item_it_is() -> None:
+    # The first item waits until the second's answer has been taken: yielded in the items'
+    # order, or all at the end, it fails.
+    second_taken = threading.Event()
 
     def work(n: int) -> int | Exception:
-        if n == 2:
-            second_started.set()
-            return 2 if first_taken.wait(5) else -1
+        if n == 1:
+            return 1 if second_taken.wait(5) else -1
         if n == 3:
+            time.sleep(0.1)
             return fanout.outcome(lambda: 1 // 0)
         return n
 
-    results = fanout.stream(work, [1, 2, 3])
-    assert next(results) == 1
-    assert second_started.wait(5)
-    first_taken.set()
-    assert next(results) == 2
-    assert isinstance(next(results), ZeroDivisionError)
+    results = fanout.as_done(work, [1, 2, 3])
+    assert next(results) == (2, 2)
+    second_taken.set()
+    assert next(results) == (1, 1)
+    item, error = next(results)
+    assert item == 3 and isinstance(error, ZeroDivisionError)
     assert list(results) == []
 
 

@@ -15,6 +15,10 @@ Keys (all under gmbot:guard:, scoped by the bot's Telegram id):
 - protection:<bot pk>:<chat>   what a group requires, pickled (PROTECTION_TTL; dropped by
                                apps/guard/signals.py whenever a group, its protection, a link or
                                a channel row changes, and by the services after bulk updates)
+- channel-groups:<bot pk>       hash: a channel's chat id -> JSON list of the enforced groups
+                               linked to it (their chat ids), for a channel leave; dropped whole
+                               with any group's protection, expires PROTECTION_TTL after its
+                               first entry
 
 A message in a protected group is the hot path: `sender_state` reads the group's protection, its
 admins and the sender's recorded status in one round trip, and `memberships` reads the sender's
@@ -270,8 +274,42 @@ def remember_protection(bot_id: int, chat: int, value: object) -> None:
 
 
 def forget_protection(bot_id: int, chat: int) -> None:
-    # Without Redis nothing was cached meanwhile; what was cached before expires on its own.
-    _drop(_protection_key(bot_id, chat), "a group's cached protection could not be dropped")
+    """Drop a group's cached protection, and the bot's cached groups of each channel (the group
+    may have joined or left one's list). Without Redis nothing was cached meanwhile; what was
+    cached before expires on its own."""
+    try:
+        get_redis().delete(_protection_key(bot_id, chat), _channel_groups_key(bot_id))
+    except redis.RedisError:
+        _unavailable("a group's cached protection could not be dropped")
+
+
+def _channel_groups_key(bot_id: int) -> str:
+    return f"gmbot:guard:channel-groups:{bot_id}"
+
+
+def channel_groups(bot_id: int, channel: int) -> list[int] | None:
+    """The enforced groups linked to the channel, as remember_channel_groups wrote them, or None:
+    nothing cached."""
+    try:
+        raw = get_redis().hget(_channel_groups_key(bot_id), str(channel))
+    except redis.RedisError:
+        _unavailable("a channel's groups are read from the database")
+        return None
+    return [int(chat) for chat in json.loads(raw)] if raw is not None else None
+
+
+def remember_channel_groups(bot_id: int, channel: int, groups: list[int]) -> None:
+    """Cache the channel's groups until any group's protection changes (forget_protection drops
+    the bot's whole hash), and PROTECTION_TTL at most from the hash's first entry: an entry
+    written by a reader that lost a race with a change lives no longer than that."""
+    key = _channel_groups_key(bot_id)
+    try:
+        pipe = get_redis().pipeline()  # MULTI: no entry is left without the hash's expiry
+        pipe.hset(key, str(channel), json.dumps(groups))
+        pipe.expire(key, PROTECTION_TTL, nx=True)
+        pipe.execute()
+    except redis.RedisError:
+        _unavailable("a channel's groups are not cached")
 
 
 def _seen_key(bot_id: int, chat: int, user: int) -> str:

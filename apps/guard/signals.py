@@ -1,6 +1,7 @@
 """Keep the cached protections true: any change to a group, its protection, its channel links or
-a channel drops the cached protection of every group it concerns (the admin, the setup commands
-and the services all save through the ORM, so they all pass here).
+a channel drops the cached protection of every group it concerns, and with it the bot's cached
+groups of each channel (cache.forget_protection). The admin, the setup commands and the services
+all save through the ORM, so they all pass here.
 
 Bulk `QuerySet.update()` sends no signal; the services that use one drop the entry themselves.
 """

@@ -119,3 +119,43 @@ def test_with_the_cache_down_the_protection_comes_from_the_database(protected, c
     # then the group's protection was read from the database, and enforced
     assert protected.status(nick) == "restricted"
     assert "Redis unavailable, a message's checks go to the database and Telegram" in caplog.text
+
+
+def test_a_leave_reaches_the_groups_the_channel_protects_as_they_are_now(protected):
+    # given a leave, which cached the channel's groups (only the first group)
+    warm(protected)
+    sue = protected.user("Sue", subscribed=True)
+    protected.sandbox.leave(sue, protected.channel)
+    protected.deliver()
+    assert protected.status(sue) == "restricted"
+    assert cache.channel_groups(protected.bot.pk, protected.channel) == [protected.group]
+
+    # when a second group is protected by the channel and the first one's protection is removed
+    second = protected.add_group("Fans 2")
+    protected.say(protected.owner, "/protect @news", chat=second)
+    protected.say(protected.owner, "/unprotect")
+    sam = protected.user("Sam", subscribed=True)
+    protected.sandbox.set_member(second, sam, "member")
+    protected.skip_pending()
+
+    # then the next leave mutes in the second group and not in the first
+    protected.sandbox.leave(sam, protected.channel)
+    protected.deliver()
+    assert protected.status(sam, second) == "restricted"
+    assert protected.status(sam) == "member"
+
+
+def test_a_link_removed_in_the_admin_takes_its_group_off_the_channels_leaves(protected):
+    # given the channel's groups cached by a leave
+    warm(protected)
+    sue = protected.user("Sue", subscribed=True)
+    protected.sandbox.leave(sue, protected.channel)
+    protected.deliver()
+
+    # when staff remove the group's link in the admin (ORM), a leave no longer mutes there
+    GroupChannelLink.objects.filter(group__chat_id=protected.group).delete()
+    sam = protected.user("Sam", subscribed=True)
+    protected.sandbox.leave(sam, protected.channel)
+    protected.deliver()
+    assert protected.status(sam) == "member"
+    assert cache.channel_groups(protected.bot.pk, protected.channel) == []

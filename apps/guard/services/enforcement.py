@@ -7,20 +7,20 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from telebot.types import ChatMember, ChatMemberUpdated, ChatPermissions, Message
 from telebot.types import User as TgUser
 
 from apps.bots.context import BotContext
 from apps.bots.models import TelegramUser
-from apps.chats.models import Channel, Group, GroupMember
+from apps.chats.models import Channel, Group
 from apps.chats.services import note_member_seen
 from apps.guard import cache, keyboards, texts
-from apps.guard.models import GroupProtection, MemberState
+from apps.guard.models import MemberState
 from apps.guard.services.protection import (
     SERVICE_ACCOUNT_ID,
     Protection,
+    channel_groups,
     channel_names,
     check_is_admin,
     check_missing_channels,
@@ -297,34 +297,18 @@ def do_member_changed(bot: BotContext, update: ChatMemberUpdated) -> None:
 def do_enforce_channel_leave(bot: BotContext, channel_id: int, user: TgUser) -> None:
     """The user left an enforced channel: mute and warn them in every protected group linked to
     it where they are a member who can still write. Every linked group is asked (a getChatMember
-    each, since a member who never wrote has no row), all at once; then, group by group (the
-    ones where we have seen them first), those where they can still write are enforced. Locks
-    nothing."""
-    protections = (
-        GroupProtection.objects.filter(
-            group__bot_id=bot.id,
-            group__enabled=True,
-            enabled=True,
-            paused_at__isnull=True,
-            group__channel_links__channel__chat_id=channel_id,
-            group__channel_links__channel__bot_id=bot.id,
-        )
-        .annotate(seen=Exists(GroupMember.objects.filter(group=OuterRef("pk"), user_id=user.id)))
-        .select_related("group")
-        .order_by("-seen", "pk")
-        .distinct()
-    )
-    groups = [state.group.chat_id for state in protections]
-    # The questions are Bot API calls only, asked at once (gmbot/fanout.py), and each answer is
-    # acted on as it comes, in the groups' order: the first group's mute waits for its own
-    # answer, not for the slowest group's. What an answer leads to (a pause for a lost right,
-    # the mute and its records) is done here, in the job's own thread.
-    members = fanout.stream(
+    each, since a member who never wrote has no row), all at once, and each answer is acted on
+    as it comes: where they can still write, they are enforced. Locks nothing."""
+    groups = channel_groups(bot, channel_id)
+    # The questions are Bot API calls only, asked at once (gmbot/fanout.py): a group's mute
+    # waits for its own answer, not for another group's. What an answer leads to (a pause for a
+    # lost right, the mute and its records) is done here, in the job's own thread.
+    answers = fanout.as_done(
         lambda chat_id: fanout.outcome(lambda: bot.telebot.get_chat_member(chat_id, user.id)),
         groups,
     )
     error: Exception | None = None
-    for chat_id, member in zip(groups, members, strict=True):
+    for chat_id, member in answers:
         try:
             _enforce_leave_in(bot, channel_id, user, chat_id, member)
         except Exception as exc:  # every group gets its turn; then the job fails (and retries)

@@ -82,6 +82,28 @@ def protection_for(bot: BotContext, chat_id: int, *, cached: object = _UNREAD) -
     return protection
 
 
+def channel_groups(bot: BotContext, channel_id: int) -> list[int]:
+    """The chat ids of the groups the guard enforces now that require the channel. Cached
+    (cache.channel_groups, dropped with any of the bot's protections); a miss is one query."""
+    groups = cache.channel_groups(bot.id, channel_id)
+    if groups is None:
+        groups = list(
+            Group.objects.filter(
+                bot_id=bot.id,
+                enabled=True,
+                protection__enabled=True,
+                protection__paused_at__isnull=True,
+                channel_links__channel__chat_id=channel_id,
+                channel_links__channel__bot_id=bot.id,
+            )
+            .order_by("pk")
+            .values_list("chat_id", flat=True)
+            .distinct()
+        )
+        cache.remember_channel_groups(bot.id, channel_id, groups)
+    return groups
+
+
 def enforced_groups() -> Q:
     """A condition on Group: the guard enforces the group now (the group and its protection
     enabled, not paused, at least one linked channel) — what protection_for finds, as a filter
