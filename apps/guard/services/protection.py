@@ -89,10 +89,8 @@ def channel_groups(bot: BotContext, channel_id: int) -> list[int]:
     if groups is None:
         groups = list(
             Group.objects.filter(
+                enforced_groups(),
                 bot_id=bot.id,
-                enabled=True,
-                protection__enabled=True,
-                protection__paused_at__isnull=True,
                 channel_links__channel__chat_id=channel_id,
                 channel_links__channel__bot_id=bot.id,
             )
