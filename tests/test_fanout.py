@@ -41,22 +41,22 @@ def test_both_runs_two_different_pieces_at_once_and_the_first_may_fan_out_again(
 
 
 def test_as_done_yields_each_answer_as_it_is_in_whichever_item_it_is() -> None:
-    # The first item waits until the second's answer has been taken: yielded in the items'
-    # order, or all at the end, it fails.
-    second_taken = threading.Event()
+    # Each item waits until the answer before it in the expected order has been taken: yielded
+    # in the items' order, or all at the end, it fails.
+    second_taken, first_taken = threading.Event(), threading.Event()
 
     def work(n: int) -> int | Exception:
         if n == 1:
             return 1 if second_taken.wait(5) else -1
         if n == 3:
-            time.sleep(0.1)
-            return fanout.outcome(lambda: 1 // 0)
+            return fanout.outcome(lambda: 1 // 0) if first_taken.wait(5) else -3
         return n
 
     results = fanout.as_done(work, [1, 2, 3])
     assert next(results) == (2, 2)
     second_taken.set()
     assert next(results) == (1, 1)
+    first_taken.set()
     item, error = next(results)
     assert item == 3 and isinstance(error, ZeroDivisionError)
     assert list(results) == []

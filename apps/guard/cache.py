@@ -167,7 +167,7 @@ def remember_admins(bot: int, chat: int, ids: Iterable[int]) -> None:
 
 
 def forget_admins(bot: int, chat: int) -> None:
-    _drop(_admins_key(bot, chat), "an admin list could not be dropped")
+    _drop(_admins_key(bot, chat), what="an admin list could not be dropped")
 
 
 def _claim(key: str, seconds: int, what: str) -> bool:
@@ -177,10 +177,11 @@ def _claim(key: str, seconds: int, what: str) -> bool:
     )
 
 
-def _drop(key: str, what: str) -> None:
-    """Delete a key; without Redis, log `what` went undone (the key expires on its own)."""
+def _drop(*keys: str, what: str) -> None:
+    """Delete the keys (one command); without Redis, log `what` went undone (they expire on
+    their own)."""
     try:
-        get_redis().delete(key)
+        get_redis().delete(*keys)
     except redis.RedisError:
         _unavailable(what)
 
@@ -277,10 +278,11 @@ def forget_protection(bot_id: int, chat: int) -> None:
     """Drop a group's cached protection, and the bot's cached groups of each channel (the group
     may have joined or left one's list). Without Redis nothing was cached meanwhile; what was
     cached before expires on its own."""
-    try:
-        get_redis().delete(_protection_key(bot_id, chat), _channel_groups_key(bot_id))
-    except redis.RedisError:
-        _unavailable("a group's cached protection could not be dropped")
+    _drop(
+        _protection_key(bot_id, chat),
+        _channel_groups_key(bot_id),
+        what="a group's cached protection could not be dropped",
+    )
 
 
 def _channel_groups_key(bot_id: int) -> str:
