@@ -159,3 +159,21 @@ def test_a_link_removed_in_the_admin_takes_its_group_off_the_channels_leaves(pro
     protected.deliver()
     assert protected.status(sam) == "member"
     assert cache.channel_groups(protected.bot.pk, protected.channel) == []
+
+
+def test_with_the_cache_down_a_leave_reads_its_groups_from_the_database(protected, caplog):
+    warm(protected)
+    sue = protected.user("Sue", subscribed=True)
+
+    # when nothing answers at the cache's address while Sue leaves the channel
+    protected.sandbox.leave(sue, protected.channel)
+    with override_settings(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"):
+        gmbot_redis.reset_connections()
+        try:
+            protected.deliver()
+        finally:
+            gmbot_redis.reset_connections()
+
+    # then the channel's groups came from the database, and she is muted there
+    assert protected.status(sue) == "restricted"
+    assert "Redis unavailable, a channel's groups are read from the database" in caplog.text
